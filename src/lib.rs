@@ -1,0 +1,12 @@
+//! Chronoscope: the observer and time-travel replay debugger for durable workflows that keep
+//! their state in SQLite and back it up with Litestream.
+//!
+//! - [`storage`]: replica stores (a local folder, an S3 bucket), read-only.
+//! - [`litestream`]: replica formats, catalog, planning, restore and verification.
+//! - [`cli`]: the headless command line.
+
+pub mod cli;
+pub mod format;
+pub mod litestream;
+pub mod parallel;
+pub mod storage;

@@ -1,0 +1,137 @@
+//! Ordered prefetching of replica objects: downloads run ahead of the consumer with bounded
+//! concurrency, small objects are kept in memory and large ones spill to a temp folder, so
+//! memory stays bounded whatever the replica size. Local folders are read in place.
+
+use std::fs::File;
+use std::io::{Cursor, Read};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Condvar, Mutex};
+
+use super::{Cancel, RestoreError};
+use crate::storage::ReplicaStore;
+
+/// Objects up to this size are buffered in memory; larger ones go to a temp file.
+const MEMORY_LIMIT: u64 = 4 << 20;
+
+/// One object ready to be read.
+pub enum Fetched {
+    Memory(Cursor<Vec<u8>>),
+    Spilled { file: std::io::BufReader<File>, path: PathBuf },
+    Direct(Box<dyn Read + Send>),
+}
+
+impl Read for Fetched {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        match self {
+            Fetched::Memory(c) => c.read(buf),
+            Fetched::Spilled { file, .. } => file.read(buf),
+            Fetched::Direct(r) => r.read(buf),
+        }
+    }
+}
+
+impl Drop for Fetched {
+    fn drop(&mut self) {
+        if let Fetched::Spilled { path, .. } = self {
+            let _ = std::fs::remove_file(path);
+        }
+    }
+}
+
+struct Shared {
+    slots: Mutex<Vec<Option<Result<Fetched, RestoreError>>>>,
+    ready: Condvar,
+    consumed: AtomicUsize,
+    /// Set when the consumer gave up: workers stop without fetching more.
+    stop: std::sync::atomic::AtomicBool,
+}
+
+/// Run `consume` over the objects `keys` (with sizes) in order, downloading ahead with
+/// `concurrency` workers. `consume` receives each object's index and reader.
+pub fn for_each_in_order(
+    store: &dyn ReplicaStore,
+    keys: &[(String, u64)],
+    concurrency: usize,
+    spill_dir: &Path,
+    cancel: &Cancel,
+    mut consume: impl FnMut(usize, &mut Fetched) -> Result<(), RestoreError>,
+) -> Result<(), RestoreError> {
+    if keys.iter().all(|(k, _)| store.local_path(k).is_some()) {
+        for (i, (key, _)) in keys.iter().enumerate() {
+            cancel.check()?;
+            let mut r = Fetched::Direct(store.open(key)?);
+            consume(i, &mut r)?;
+        }
+        return Ok(());
+    }
+    let shared = Shared { slots: Mutex::new((0..keys.len()).map(|_| None).collect()), ready: Condvar::new(), consumed: AtomicUsize::new(0), stop: Default::default() };
+    let next = AtomicUsize::new(0);
+    let window = concurrency.max(1);
+    std::thread::scope(|s| {
+        for _ in 0..window.min(keys.len()) {
+            s.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, Ordering::SeqCst);
+                    if i >= keys.len() {
+                        break;
+                    }
+                    // Stay at most `window` objects ahead of the consumer.
+                    let mut guard = shared.slots.lock().unwrap_or_else(|p| p.into_inner());
+                    while i >= shared.consumed.load(Ordering::SeqCst) + window && !shared.stop.load(Ordering::SeqCst) {
+                        guard = shared.ready.wait(guard).unwrap_or_else(|p| p.into_inner());
+                    }
+                    drop(guard);
+                    if shared.stop.load(Ordering::SeqCst) {
+                        break;
+                    }
+                    let result = if cancel.is_cancelled() { Err(RestoreError::Cancelled) } else { fetch(store, &keys[i], i, spill_dir) };
+                    shared.slots.lock().unwrap_or_else(|p| p.into_inner())[i] = Some(result);
+                    shared.ready.notify_all();
+                }
+            });
+        }
+        let result = (|| {
+            for i in 0..keys.len() {
+                let mut fetched = {
+                    let mut guard = shared.slots.lock().unwrap_or_else(|p| p.into_inner());
+                    loop {
+                        if let Some(r) = guard[i].take() {
+                            break r;
+                        }
+                        guard = shared.ready.wait(guard).unwrap_or_else(|p| p.into_inner());
+                    }
+                }?;
+                cancel.check()?;
+                consume(i, &mut fetched)?;
+                shared.consumed.store(i + 1, Ordering::SeqCst);
+                shared.ready.notify_all();
+            }
+            Ok(())
+        })();
+        if result.is_err() {
+            // Stop the workers; finished downloads are dropped (and spilled files removed).
+            next.store(keys.len(), Ordering::SeqCst);
+            shared.stop.store(true, Ordering::SeqCst);
+            shared.ready.notify_all();
+        }
+        result
+    })
+}
+
+fn fetch(store: &dyn ReplicaStore, (key, size): &(String, u64), i: usize, spill_dir: &Path) -> Result<Fetched, RestoreError> {
+    let mut reader = store.open(key)?;
+    let read_err = |e: std::io::Error| RestoreError::Store(crate::storage::StoreError::io(key.clone(), e));
+    if *size <= MEMORY_LIMIT {
+        let mut buf = Vec::with_capacity(*size as usize);
+        reader.read_to_end(&mut buf).map_err(read_err)?;
+        return Ok(Fetched::Memory(Cursor::new(buf)));
+    }
+    std::fs::create_dir_all(spill_dir).map_err(|e| RestoreError::output(spill_dir, e))?;
+    let path = spill_dir.join(format!("{i}.part"));
+    let mut file = File::options().read(true).write(true).create(true).truncate(true).open(&path).map_err(|e| RestoreError::output(&path, e))?;
+    std::io::copy(&mut reader, &mut file).map_err(read_err)?;
+    use std::io::Seek;
+    file.rewind().map_err(|e| RestoreError::output(&path, e))?;
+    Ok(Fetched::Spilled { file: std::io::BufReader::with_capacity(256 * 1024, file), path })
+}

@@ -1,0 +1,80 @@
+//! The restore output: a temp file beside the destination that becomes the destination only
+//! after verification, and disappears on failure, cancellation or panic.
+
+use std::fs::{self, File, OpenOptions};
+use std::path::{Path, PathBuf};
+
+use super::RestoreError;
+
+/// A temp file beside `dest`, deleted on drop unless [`TempOutput::commit`] renamed it.
+pub struct TempOutput {
+    dest: PathBuf,
+    temp: PathBuf,
+    file: Option<File>,
+}
+
+impl TempOutput {
+    /// Create the temp file. Fails if `dest` exists and `overwrite` is false.
+    pub fn create(dest: &Path, overwrite: bool) -> Result<Self, RestoreError> {
+        if dest.exists() && !overwrite {
+            return Err(RestoreError::output(dest, "already exists (pass --overwrite to replace it)"));
+        }
+        let dir = match dest.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        fs::create_dir_all(&dir).map_err(|e| RestoreError::output(&dir, e))?;
+        let name = dest.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "restore".into());
+        let temp = dir.join(format!(".{name}.chronoscope-{}.tmp", std::process::id()));
+        let file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .open(&temp)
+            .map_err(|e| RestoreError::output(&temp, e))?;
+        Ok(TempOutput { dest: dest.to_path_buf(), temp, file: Some(file) })
+    }
+
+    pub fn file(&mut self) -> &mut File {
+        self.file.as_mut().expect("temp output is open until commit")
+    }
+
+    pub fn temp_path(&self) -> &Path {
+        &self.temp
+    }
+
+    pub fn dest(&self) -> &Path {
+        &self.dest
+    }
+
+    /// Flush to disk and close the temp file (before verification opens it).
+    pub fn sync(&mut self) -> Result<(), RestoreError> {
+        if let Some(f) = self.file.take() {
+            f.sync_all().map_err(|e| RestoreError::output(&self.temp, e))?;
+        }
+        Ok(())
+    }
+
+    /// Rename the verified temp file onto the destination.
+    pub fn commit(mut self) -> Result<PathBuf, RestoreError> {
+        self.sync()?;
+        fs::rename(&self.temp, &self.dest).map_err(|e| RestoreError::output(&self.dest, e))?;
+        if let Some(dir) = self.dest.parent().filter(|p| !p.as_os_str().is_empty()) {
+            if let Ok(d) = File::open(dir) {
+                let _ = d.sync_all();
+            }
+        }
+        self.temp = PathBuf::new();
+        Ok(self.dest.clone())
+    }
+}
+
+impl Drop for TempOutput {
+    fn drop(&mut self) {
+        if !self.temp.as_os_str().is_empty() {
+            self.file.take();
+            let _ = fs::remove_file(&self.temp);
+        }
+    }
+}

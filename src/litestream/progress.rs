@@ -1,0 +1,53 @@
+//! Progress reporting and cancellation shared by the CLI (progress bar) and the GUI.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// What long-running work reports as it goes.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ProgressEvent {
+    /// A new phase begins (`"listing"`, `"downloading"`, `"applying"`, `"verifying"`), with the
+    /// total amount of work in bytes (or items) when known.
+    Phase { name: &'static str, total: Option<u64> },
+    /// `done` units of the current phase's total are complete.
+    Advance { done: u64 },
+    /// A human-readable note (e.g. the object being processed).
+    Note(String),
+}
+
+/// Receives progress. Must be cheap: called from worker threads, often.
+pub trait Progress: Send + Sync {
+    fn report(&self, event: ProgressEvent);
+}
+
+/// A progress sink that ignores everything.
+pub struct NoProgress;
+impl Progress for NoProgress {
+    fn report(&self, _event: ProgressEvent) {}
+}
+
+impl<F: Fn(ProgressEvent) + Send + Sync> Progress for F {
+    fn report(&self, event: ProgressEvent) {
+        self(event)
+    }
+}
+
+/// A cancellation flag shared between the worker and whoever may cancel it (Ctrl-C, a button).
+#[derive(Debug, Clone, Default)]
+pub struct Cancel(Arc<AtomicBool>);
+
+impl Cancel {
+    pub fn new() -> Self {
+        Self::default()
+    }
+    pub fn cancel(&self) {
+        self.0.store(true, Ordering::SeqCst)
+    }
+    pub fn is_cancelled(&self) -> bool {
+        self.0.load(Ordering::SeqCst)
+    }
+    /// `Err(Cancelled)` once cancelled; sprinkle through loops.
+    pub fn check(&self) -> Result<(), super::RestoreError> {
+        if self.is_cancelled() { Err(super::RestoreError::Cancelled) } else { Ok(()) }
+    }
+}

@@ -1,0 +1,291 @@
+//! Litestream v0.3.13 replicates a fresh database (file replica, then moto S3) over two
+//! generations (stop, TRUNCATE checkpoint behind its back, restart) while the workload writer
+//! runs; chronoscope must restore what `litestream restore` restores (latest,
+//! `-generation G [-index HEX]`, timestamps), byte for byte.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::time::Duration;
+
+use chrono::{DateTime, SecondsFormat, TimeDelta, Utc};
+
+use crate::support::cli::{self, assert_same_restore};
+use crate::support::moto::{self, Moto};
+use crate::support::tools;
+use crate::support::writer::{self, Replicator, Writer};
+
+const BUCKET: &str = "interop3";
+
+/// One object of a v0.3 replica: `generations/<G>/snapshots/<IDX>.snapshot.lz4` or
+/// `generations/<G>/wal/<IDX>_<OFF>.wal.lz4`, with its restore-point time (mtime / LastModified).
+#[derive(Debug, Clone)]
+struct Object {
+    generation: String,
+    snapshot: bool,
+    index: u32,
+    time: DateTime<Utc>,
+}
+
+/// Parses the part of a key after `generations/`.
+fn parse(rel: &str, time: DateTime<Utc>) -> Option<Object> {
+    let mut parts = rel.split('/');
+    let (generation, kind, name) = (parts.next()?, parts.next()?, parts.next()?);
+    let snapshot = match kind {
+        "snapshots" => true,
+        "wal" => false,
+        _ => return None,
+    };
+    let index = name.split(['.', '_']).next()?;
+    Some(Object {
+        generation: generation.to_string(),
+        snapshot,
+        index: u32::from_str_radix(index, 16).ok()?,
+        time,
+    })
+}
+
+fn generations(objects: &[Object]) -> BTreeMap<String, Vec<Object>> {
+    let mut g: BTreeMap<String, Vec<Object>> = BTreeMap::new();
+    for o in objects {
+        g.entry(o.generation.clone()).or_default().push(o.clone());
+    }
+    g
+}
+
+fn config(db: &Path, replica_yaml: &str) -> String {
+    format!(
+        "dbs:
+  - path: {}
+    min-checkpoint-page-count: 10
+    checkpoint-interval: 1s
+    replicas:
+{replica_yaml}",
+        db.display()
+    )
+}
+
+/// Two generations: steps with Litestream running, then it is stopped, the writer commits and
+/// truncates the WAL behind its back, and Litestream (restarted) starts generation 2.
+fn replicate(dir: &Path, replica_yaml: &str, list: &dyn Fn() -> Vec<Object>) -> Writer {
+    let db = dir.join("db.sqlite");
+    let mut w = Writer::create(&db);
+    let cfg = dir.join("litestream.yml");
+    std::fs::write(&cfg, config(&db, replica_yaml)).expect("write config");
+    let (v3, log) = (tools::litestream_v3(), dir.join("litestream.log"));
+    let snapshots_in = |n: usize| move || generations(&list()).values().filter(|g| g.iter().any(|o| o.snapshot)).count() >= n;
+
+    let mut ls = Replicator::start(&v3, &cfg, &log);
+    ls.wait_until("first snapshot", Duration::from_secs(60), snapshots_in(1));
+    w.run(14);
+    ls.stop();
+
+    w.step();
+    w.checkpoint_truncate();
+
+    let mut ls = Replicator::start(&v3, &cfg, &log);
+    ls.wait_until("second generation", Duration::from_secs(60), snapshots_in(2));
+    w.run(12);
+    ls.stop();
+    w
+}
+
+#[derive(Clone, Debug)]
+enum Point {
+    Latest,
+    Generation(String, Option<u32>),
+    /// With the generation it falls into.
+    Timestamp(DateTime<Utc>, Option<String>),
+}
+
+impl Point {
+    /// (litestream flags, chronoscope flags, label)
+    fn flags(&self) -> (Vec<String>, Vec<String>, String) {
+        match self {
+            Point::Latest => (vec![], vec![], "latest".into()),
+            Point::Generation(g, None) => {
+                (vec!["-generation".into(), g.clone()], vec!["--generation".into(), g.clone()], format!("gen {g}"))
+            }
+            Point::Generation(g, Some(i)) => {
+                let i = format!("{i:08x}");
+                (
+                    vec!["-generation".into(), g.clone(), "-index".into(), i.clone()],
+                    vec!["--generation".into(), g.clone(), "--index".into(), i.clone()],
+                    format!("gen {g} index {i}"),
+                )
+            }
+            Point::Timestamp(ts, _) => {
+                let ts = ts.to_rfc3339_opts(SecondsFormat::Millis, true);
+                (vec!["-timestamp".into(), ts.clone()], vec!["--timestamp".into(), ts.clone()], format!("ts {ts}"))
+            }
+        }
+    }
+}
+
+/// Latest; each generation alone and at each of its WAL indexes; timestamps halfway between the
+/// restore-point times of consecutive objects of a generation (never on a boundary, whatever the
+/// comparison: `<` or `<=`), and one before everything.
+fn points(objects: &[Object]) -> Vec<Point> {
+    let gens = generations(objects);
+    assert!(gens.len() >= 2, "expected 2 generations, got {:?}", gens.keys());
+    let mut p = vec![Point::Latest];
+    for (g, objs) in &gens {
+        p.push(Point::Generation(g.clone(), None));
+        let mut indexes: Vec<u32> = objs.iter().filter(|o| !o.snapshot).map(|o| o.index).collect();
+        indexes.sort();
+        indexes.dedup();
+        assert!(indexes.len() >= 3, "generation {g} has only WAL indexes {indexes:?}");
+        p.extend(indexes.into_iter().map(|i| Point::Generation(g.clone(), Some(i))));
+
+        let mut times: Vec<DateTime<Utc>> = objs.iter().map(|o| o.time).collect();
+        times.sort();
+        times.dedup();
+        let mids: Vec<DateTime<Utc>> = times
+            .windows(2)
+            .filter(|w| w[1] - w[0] >= TimeDelta::milliseconds(20))
+            .map(|w| w[0] + (w[1] - w[0]) / 2)
+            .collect();
+        assert!(mids.len() >= 3, "generation {g}: too few distinct object times {times:?}");
+        let step = mids.len().div_ceil(12);
+        p.extend(mids.into_iter().step_by(step).map(|ts| Point::Timestamp(ts, Some(g.clone()))));
+    }
+    let first = objects.iter().map(|o| o.time).min().expect("objects");
+    p.push(Point::Timestamp(first - TimeDelta::seconds(5), None));
+    p
+}
+
+/// Restores every point with both tools; content must be a state the writer committed (before
+/// the timestamp, up to the time resolution). Returns how many restores succeeded.
+fn check_points(
+    w: &Writer,
+    out_dir: &Path,
+    litestream_target: &[String],
+    chronoscope_target: &[String],
+    points: &[Point],
+    resolution: TimeDelta,
+    latest_generation: &str,
+) -> usize {
+    let v3 = tools::litestream_v3();
+    let mut ok = 0;
+    for (n, point) in points.iter().enumerate() {
+        let (ls_flags, cs_flags, what) = point.flags();
+        let label = format!("{n:03} {what}");
+        let ls_args: Vec<String> = ls_flags.into_iter().chain(litestream_target.iter().cloned()).collect();
+        let cs_args: Vec<String> = chronoscope_target.iter().cloned().chain(cs_flags).collect();
+        let restored = assert_same_restore(&v3, &ls_args, &cs_args, out_dir, &label);
+        check_plan(&cs_args, point, restored.is_some(), latest_generation, out_dir, &label);
+        let Some(restored) = restored else { continue };
+        let (rows, hash) = writer::content(&restored);
+        let allowed = match point {
+            Point::Latest => vec![w.last().hash],
+            Point::Timestamp(ts, _) => w.hashes_before(*ts + resolution + TimeDelta::milliseconds(50)),
+            Point::Generation(..) => w.all_hashes(),
+        };
+        assert!(allowed.contains(&hash), "[{label}] restored table t ({rows} rows) is not a state the writer committed then");
+        std::fs::remove_file(&restored).expect("rm");
+        ok += 1;
+    }
+    eprintln!("{}: {} points, {ok} restores matched", out_dir.display(), points.len());
+    ok
+}
+
+/// chronoscope's v0.3 dry-run plan succeeds exactly when the restore does and names the
+/// generation the restore must use.
+fn check_plan(cs_args: &[String], point: &Point, restorable: bool, latest_generation: &str, out_dir: &Path, label: &str) {
+    let want = match point {
+        Point::Latest => Some(latest_generation),
+        Point::Generation(g, _) => Some(g.as_str()),
+        Point::Timestamp(_, g) => g.as_deref(),
+    };
+    let out = out_dir.join("plan.db");
+    let o = cli::chronoscope(
+        ["restore"].map(String::from).into_iter().chain(cs_args.iter().cloned()).chain(
+            ["-o", &out.display().to_string(), "--dry-run", "--json", "--no-progress"].map(String::from),
+        ),
+    );
+    if !restorable {
+        cli::assert_cli_error(&o, &out, &[]);
+        return;
+    }
+    let plan = cli::stdout_json(&o);
+    assert_eq!(plan["format"], "v0.3", "[{label}] {plan}");
+    assert_eq!(plan["generation"].as_str(), want, "[{label}] {plan}");
+    assert!(!out.exists(), "[{label}] dry run wrote {}", out.display());
+}
+
+/// The generation v0.3.13 restores by default: the one with the newest object.
+fn latest_generation(objects: &[Object]) -> String {
+    objects.iter().max_by_key(|o| o.time).expect("objects").generation.clone()
+}
+
+fn mtime(p: &Path) -> DateTime<Utc> {
+    std::fs::metadata(p).and_then(|m| m.modified()).expect("mtime").into()
+}
+
+#[test]
+fn v3_file_replica_restores_match_litestream() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let replica = dir.path().join("replica");
+    let list = || -> Vec<Object> {
+        let root = replica.join("generations");
+        let mut out = Vec::new();
+        for g in std::fs::read_dir(&root).into_iter().flatten().flatten() {
+            for kind in ["snapshots", "wal"] {
+                for f in std::fs::read_dir(g.path().join(kind)).into_iter().flatten().flatten() {
+                    let rel = format!("{}/{kind}/{}", g.file_name().to_string_lossy(), f.file_name().to_string_lossy());
+                    out.extend(parse(&rel, mtime(&f.path())));
+                }
+            }
+        }
+        out
+    };
+    let yaml = format!(
+        "      - name: file\n        type: file\n        path: {}\n        sync-interval: 250ms\n        snapshot-interval: 3s\n",
+        replica.display()
+    );
+    let w = replicate(dir.path(), &yaml, &list);
+
+    let objects = list();
+    let resolution = TimeDelta::zero(); // mtimes
+    let points = points(&objects);
+    let out_dir = dir.path().join("restores");
+    std::fs::create_dir_all(&out_dir).expect("mkdir");
+    let url = format!("file://{}", replica.display());
+    let ok = check_points(&w, &out_dir, &[url], &[replica.display().to_string()], &points, resolution, &latest_generation(&objects));
+    assert!(ok * 10 >= points.len() * 8, "only {ok} of {} restores succeeded", points.len());
+}
+
+#[test]
+fn v3_s3_replica_restores_match_litestream() {
+    let moto = Moto::start();
+    moto.create_bucket(BUCKET);
+    let dir = tempfile::tempdir().expect("tmp");
+    let list = || -> Vec<Object> {
+        moto.list(BUCKET, "db/generations/")
+            .into_iter()
+            .filter_map(|o| parse(o.key.strip_prefix("db/generations/")?, o.last_modified))
+            .collect()
+    };
+    let yaml = format!(
+        "      - name: s3\n        type: s3\n        bucket: {BUCKET}\n        path: db\n        endpoint: {}\n        region: us-east-1\n        force-path-style: true\n        sync-interval: 250ms\n        snapshot-interval: 3s\n",
+        moto.endpoint
+    );
+    let w = replicate(dir.path(), &yaml, &list);
+
+    let objects = list();
+    let resolution = TimeDelta::seconds(1); // LastModified
+    let points = points(&objects);
+    let out_dir = dir.path().join("restores");
+    std::fs::create_dir_all(&out_dir).expect("mkdir");
+    let cfg = dir.path().join("litestream.yml");
+    let litestream_target = ["-config".into(), cfg.display().to_string(), w.path.display().to_string()];
+    let chronoscope_target = [format!("s3://{BUCKET}/db"), "--endpoint".into(), moto.endpoint.clone(),
+        "--region".into(), moto::REGION.into(), "--force-path-style".into()];
+    let ok = check_points(&w, &out_dir, &litestream_target, &chronoscope_target, &points, resolution, &latest_generation(&objects));
+    assert!(ok * 10 >= points.len() * 8, "only {ok} of {} restores succeeded", points.len());
+
+    // Litestream's own URL form for a loopback S3 (`BUCKET.localhost:PORT`) gives the same bytes.
+    let url = format!("s3://{BUCKET}.localhost:{}/db", moto.port);
+    let restored = assert_same_restore(&tools::litestream_v3(), &[url], &chronoscope_target, &out_dir, "url latest")
+        .expect("latest restore succeeds");
+    assert_eq!(writer::content(&restored).1, w.last().hash);
+}

@@ -1,0 +1,8 @@
+//! Integration tests: one test binary (`cargo test --test it`), one module per area.
+mod support;
+
+mod corruption;
+mod interop_v3;
+mod interop_v5;
+mod restore_fixtures;
+mod s3_fixtures;

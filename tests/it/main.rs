@@ -4,5 +4,6 @@ mod support;
 mod corruption;
 mod interop_v3;
 mod interop_v5;
+mod options;
 mod restore_fixtures;
 mod s3_fixtures;

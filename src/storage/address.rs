@@ -117,8 +117,10 @@ fn parse_host(host_port: &str) -> S3Location {
         loc.region = Some("us-east-1".into());
         scheme = "http";
         endpoint_host = Some("localhost".to_string());
-    } else if let Some((bucket, region)) = split(".backblazeb2.com").filter(|(_, m)| m.starts_with("s3.")) {
-        let region = region.trim_start_matches("s3.").to_string();
+    } else if let Some((bucket, region)) = host.strip_suffix(".backblazeb2.com").and_then(|head| match head.strip_prefix("s3.") {
+        Some(region) => Some((String::new(), region.to_string())),
+        None => head.split_once(".s3.").map(|(b, r)| (b.to_string(), r.to_string())),
+    }) {
         endpoint_host = Some(format!("s3.{region}.backblazeb2.com"));
         loc.bucket = bucket;
         loc.region = Some(region);

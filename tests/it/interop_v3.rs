@@ -36,12 +36,7 @@ fn parse(rel: &str, time: DateTime<Utc>) -> Option<Object> {
         _ => return None,
     };
     let index = name.split(['.', '_']).next()?;
-    Some(Object {
-        generation: generation.to_string(),
-        snapshot,
-        index: u32::from_str_radix(index, 16).ok()?,
-        time,
-    })
+    Some(Object { generation: generation.to_string(), snapshot, index: u32::from_str_radix(index, 16).ok()?, time })
 }
 
 fn generations(objects: &[Object]) -> BTreeMap<String, Vec<Object>> {
@@ -72,7 +67,8 @@ fn replicate(dir: &Path, replica_yaml: &str, list: &dyn Fn() -> Vec<Object>) -> 
     let cfg = dir.join("litestream.yml");
     std::fs::write(&cfg, config(&db, replica_yaml)).expect("write config");
     let (v3, log) = (tools::litestream_v3(), dir.join("litestream.log"));
-    let snapshots_in = |n: usize| move || generations(&list()).values().filter(|g| g.iter().any(|o| o.snapshot)).count() >= n;
+    let snapshots_in =
+        |n: usize| move || generations(&list()).values().filter(|g| g.iter().any(|o| o.snapshot)).count() >= n;
 
     let mut ls = Replicator::start(&v3, &cfg, &log);
     ls.wait_until("first snapshot", Duration::from_secs(60), snapshots_in(1));
@@ -180,7 +176,10 @@ fn check_points(
             Point::Timestamp(ts, _) => w.hashes_before(*ts + resolution + TimeDelta::milliseconds(50)),
             Point::Generation(..) => w.all_hashes(),
         };
-        assert!(allowed.contains(&hash), "[{label}] restored table t ({rows} rows) is not a state the writer committed then");
+        assert!(
+            allowed.contains(&hash),
+            "[{label}] restored table t ({rows} rows) is not a state the writer committed then"
+        );
         std::fs::remove_file(&restored).expect("rm");
         ok += 1;
     }
@@ -190,17 +189,24 @@ fn check_points(
 
 /// chronoscope's v0.3 dry-run plan succeeds exactly when the restore does and names the
 /// generation the restore must use.
-fn check_plan(cs_args: &[String], point: &Point, restorable: bool, latest_generation: &str, out_dir: &Path, label: &str) {
+fn check_plan(
+    cs_args: &[String],
+    point: &Point,
+    restorable: bool,
+    latest_generation: &str,
+    out_dir: &Path,
+    label: &str,
+) {
     let want = match point {
         Point::Latest => Some(latest_generation),
         Point::Generation(g, _) => Some(g.as_str()),
         Point::Timestamp(_, g) => g.as_deref(),
     };
     let out = out_dir.join("plan.db");
+    let out_path = out.display().to_string();
+    let cs_args: Vec<&str> = cs_args.iter().map(String::as_str).collect();
     let o = cli::chronoscope(
-        ["restore"].map(String::from).into_iter().chain(cs_args.iter().cloned()).chain(
-            ["-o", &out.display().to_string(), "--dry-run", "--json", "--no-progress"].map(String::from),
-        ),
+        [&["restore"][..], &cs_args, &["-o", &out_path, "--dry-run", "--json", "--no-progress"]].concat(),
     );
     if !restorable {
         cli::assert_cli_error(&o, &out, &[]);
@@ -250,7 +256,15 @@ fn v3_file_replica_restores_match_litestream() {
     let out_dir = dir.path().join("restores");
     std::fs::create_dir_all(&out_dir).expect("mkdir");
     let url = format!("file://{}", replica.display());
-    let ok = check_points(&w, &out_dir, &[url], &[replica.display().to_string()], &points, resolution, &latest_generation(&objects));
+    let ok = check_points(
+        &w,
+        &out_dir,
+        &[url],
+        &[replica.display().to_string()],
+        &points,
+        resolution,
+        &latest_generation(&objects),
+    );
     assert!(ok * 10 >= points.len() * 8, "only {ok} of {} restores succeeded", points.len());
 }
 
@@ -278,9 +292,23 @@ fn v3_s3_replica_restores_match_litestream() {
     std::fs::create_dir_all(&out_dir).expect("mkdir");
     let cfg = dir.path().join("litestream.yml");
     let litestream_target = ["-config".into(), cfg.display().to_string(), w.path.display().to_string()];
-    let chronoscope_target = [format!("s3://{BUCKET}/db"), "--endpoint".into(), moto.endpoint.clone(),
-        "--region".into(), moto::REGION.into(), "--force-path-style".into()];
-    let ok = check_points(&w, &out_dir, &litestream_target, &chronoscope_target, &points, resolution, &latest_generation(&objects));
+    let chronoscope_target = [
+        format!("s3://{BUCKET}/db"),
+        "--endpoint".into(),
+        moto.endpoint.clone(),
+        "--region".into(),
+        moto::REGION.into(),
+        "--force-path-style".into(),
+    ];
+    let ok = check_points(
+        &w,
+        &out_dir,
+        &litestream_target,
+        &chronoscope_target,
+        &points,
+        resolution,
+        &latest_generation(&objects),
+    );
     assert!(ok * 10 >= points.len() * 8, "only {ok} of {} restores succeeded", points.len());
 
     // Litestream's own URL form for a loopback S3 (`BUCKET.localhost:PORT`) gives the same bytes.

@@ -143,10 +143,13 @@ fn check_points(run: &Run, replica: &Replica, points: &[Point]) -> usize {
 /// same files (level, min, max, size), and neither writes the output.
 fn check_plan(v5: &Path, ls_args: &[String], cs_args: &[String], out_dir: &Path, label: &str) {
     let (a, b) = (out_dir.join("plan-litestream.db"), out_dir.join("plan-chronoscope.db"));
-    let ls = cli::litestream(v5, ["restore", "-dry-run", "-json", "-o"].map(String::from).into_iter()
-        .chain([a.display().to_string()]).chain(ls_args.iter().cloned()));
-    let cs = cli::chronoscope(["restore"].map(String::from).into_iter().chain(cs_args.iter().cloned())
-        .chain(["-o".into(), b.display().to_string(), "--dry-run".into(), "--json".into(), "--no-progress".into()]));
+    let (a_path, b_path) = (a.display().to_string(), b.display().to_string());
+    let (ls_args, cs_args): (Vec<&str>, Vec<&str>) =
+        (ls_args.iter().map(String::as_str).collect(), cs_args.iter().map(String::as_str).collect());
+    let ls = cli::litestream(v5, [&["restore", "-dry-run", "-json", "-o", &a_path][..], &ls_args].concat());
+    let cs = cli::chronoscope(
+        [&["restore"][..], &cs_args, &["-o", &b_path, "--dry-run", "--json", "--no-progress"]].concat(),
+    );
     assert_eq!(
         cs.status.success(),
         ls.status.success(),
@@ -270,7 +273,8 @@ fn v5_s3_replica_restores_match_litestream() {
     let objects = moto.list(BUCKET, "db/");
     let l0 = parse_l0(objects.iter().filter_map(|o| o.key.strip_prefix("db/0000/")).map(|name| {
         let meta = moto.metadata(BUCKET, &format!("db/0000/{name}"));
-        let ts = meta.get("litestream-timestamp").unwrap_or_else(|| panic!("no litestream-timestamp on {name}: {meta:?}"));
+        let ts =
+            meta.get("litestream-timestamp").unwrap_or_else(|| panic!("no litestream-timestamp on {name}: {meta:?}"));
         (name.to_string(), DateTime::parse_from_rfc3339(ts).expect("RFC3339").with_timezone(&Utc))
     }));
     let mut levels: Vec<u32> = objects
@@ -282,7 +286,9 @@ fn v5_s3_replica_restores_match_litestream() {
 
     let url = format!("s3://{BUCKET}/db?endpoint={}&region={}&forcePathStyle=true", moto.endpoint, moto::REGION);
     let chronoscope_s3 = |replica: &str| -> Vec<String> {
-        [replica, "--endpoint", &moto.endpoint, "--region", moto::REGION, "--force-path-style"].map(String::from).to_vec()
+        [replica, "--endpoint", &moto.endpoint, "--region", moto::REGION, "--force-path-style"]
+            .map(String::from)
+            .to_vec()
     };
     let r = Replica {
         litestream: vec![url.clone()],
@@ -320,6 +326,9 @@ fn v5_s3_replica_restores_match_litestream() {
         .output()
         .expect("run litestream");
     assert!(l.status.success(), "litestream with LITESTREAM_* credentials: {}", cli::describe(&l));
-    assert!(std::fs::read(&out).unwrap() == std::fs::read(&reference).unwrap(), "LITESTREAM_* credential restore differs");
+    assert!(
+        std::fs::read(&out).unwrap() == std::fs::read(&reference).unwrap(),
+        "LITESTREAM_* credential restore differs"
+    );
     assert_eq!(writer::content(&out).1, run.writer.last().hash);
 }

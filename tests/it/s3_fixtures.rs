@@ -102,7 +102,13 @@ fn s3dump_v5_lists_and_restores_like_litestream() {
     for (txid, ts) in l0.iter().skip(1).step_by(4) {
         for ts in [*ts, *ts + TimeDelta::milliseconds(1)] {
             let ts = ts.to_rfc3339_opts(SecondsFormat::Millis, true);
-            let ls_args = vec!["-timestamp".into(), ts.clone(), "-config".into(), cfg.display().to_string(), db.display().to_string()];
+            let ls_args = vec![
+                "-timestamp".into(),
+                ts.clone(),
+                "-config".into(),
+                cfg.display().to_string(),
+                db.display().to_string(),
+            ];
             let cs_args = [cs.clone(), vec!["--timestamp".into(), ts.clone()]].concat();
             let label = format!("ls5 timestamp {ts} (L0 {txid:x})");
             restored += usize::from(assert_same_restore(&v5, &ls_args, &cs_args, tmp.path(), &label).is_some());
@@ -114,8 +120,14 @@ fn s3dump_v5_lists_and_restores_like_litestream() {
     let l0e = l0_files(&moto, "ls5e", "/0000/");
     assert!(!l0e.is_empty(), "ls5e has no /0000/ objects");
     assert_backups_mention(&moto, "s3://ls5e", &[format!("{:016x}", l0e.last().unwrap().0)]);
-    let restored = assert_same_restore(&v5, &[v5_url(&moto, "ls5e", "")], &with_s3(&moto, ["s3://ls5e"]), tmp.path(), "ls5e latest")
-        .expect("ls5e latest restore succeeds");
+    let restored = assert_same_restore(
+        &v5,
+        &[v5_url(&moto, "ls5e", "")],
+        &with_s3(&moto, ["s3://ls5e"]),
+        tmp.path(),
+        "ls5e latest",
+    )
+    .expect("ls5e latest restore succeeds");
     assert!(cli::sqlite_dump(&restored).contains("CREATE TABLE x(a);"), "ls5e restore lacks table x");
 }
 
@@ -127,7 +139,8 @@ fn s3dump_v3_lists_and_restores_like_litestream() {
     let v3 = tools::litestream_v3();
 
     let keys: Vec<String> = moto.list("ls3", "db/generations/").into_iter().map(|o| o.key).collect();
-    let mut generations: Vec<String> = keys.iter().map(|k| k.split('/').nth(2).expect("generation").to_string()).collect();
+    let mut generations: Vec<String> =
+        keys.iter().map(|k| k.split('/').nth(2).expect("generation").to_string()).collect();
     generations.dedup();
     assert!(generations.len() >= 2, "ls3 generations: {generations:?}");
     assert_backups_mention(&moto, "s3://ls3/db", &generations);
@@ -167,7 +180,10 @@ fn s3_errors_name_the_endpoint_and_the_bucket() {
     // Nothing listens on this port.
     let closed = format!("http://127.0.0.1:{}", moto::free_port());
     let opts = ["--endpoint", closed.as_str(), "--region", moto::REGION, "--force-path-style"];
-    for cmd in [&["restore", "s3://ls5/db", "-o", &out.display().to_string(), "--no-progress"][..], &["backups", "s3://ls5/db"][..]] {
+    for cmd in [
+        &["restore", "s3://ls5/db", "-o", &out.display().to_string(), "--no-progress"][..],
+        &["backups", "s3://ls5/db"][..],
+    ] {
         let o = cli::chronoscope(cmd.iter().copied().chain(opts));
         cli::assert_cli_error(&o, &out, &[closed.trim_start_matches("http://")]);
     }
@@ -175,7 +191,10 @@ fn s3_errors_name_the_endpoint_and_the_bucket() {
     // A bucket that does not exist on a live server.
     let moto = Moto::start();
     moto.create_bucket("present");
-    for cmd in [&["restore", "s3://missing-bucket/db", "-o", &out.display().to_string(), "--no-progress"][..], &["backups", "s3://missing-bucket/db"][..]] {
+    for cmd in [
+        &["restore", "s3://missing-bucket/db", "-o", &out.display().to_string(), "--no-progress"][..],
+        &["backups", "s3://missing-bucket/db"][..],
+    ] {
         let o = cli::chronoscope(cmd.iter().map(|s| s.to_string()).chain(s3_opts(&moto)));
         cli::assert_cli_error(&o, &out, &["missing-bucket"]);
     }
@@ -184,7 +203,10 @@ fn s3_errors_name_the_endpoint_and_the_bucket() {
 
 /// The same wrong bucket fails with the real Litestream too (the scenario is a real error).
 fn assert_no_litestream_either(moto: &Moto, out: &Path) {
-    let o = cli::litestream(&tools::litestream_v5(), ["restore", "-o", &out.display().to_string(), &v5_url(moto, "missing-bucket", "db")]);
+    let o = cli::litestream(
+        &tools::litestream_v5(),
+        ["restore", "-o", &out.display().to_string(), &v5_url(moto, "missing-bucket", "db")],
+    );
     assert!(!o.status.success(), "litestream restored from a missing bucket: {}", cli::describe(&o));
     assert!(!out.exists());
 }

@@ -89,8 +89,7 @@ fn truncate(s: &str, max: usize) -> &str {
 /// Parses a command's stdout as JSON (panics with the output otherwise).
 pub fn stdout_json(out: &Output) -> serde_json::Value {
     assert!(out.status.success(), "command failed: {}", describe(out));
-    serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("stdout is not JSON ({e}): {}", describe(out)))
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("stdout is not JSON ({e}): {}", describe(out)))
 }
 
 /// `sqlite3 .dump` of a database, opened read-only and immutable (a restored file is in WAL mode;
@@ -140,11 +139,18 @@ pub fn assert_same_restore(
         assert_cli_error(&cs, &b, &[]);
         return None;
     }
-    let (bytes_a, bytes_b) = (std::fs::read(&a).expect("litestream output"), std::fs::read(&b).expect("chronoscope output"));
+    let (bytes_a, bytes_b) =
+        (std::fs::read(&a).expect("litestream output"), std::fs::read(&b).expect("chronoscope output"));
     let (dump_a, dump_b) = (sqlite_dump(&a), sqlite_dump(&b));
     assert!(dump_a == dump_b, "[{label}] .dump differs: {}", first_difference(&dump_a, &dump_b));
-    assert!(bytes_a == bytes_b, "[{label}] restored files differ: {} ({} bytes) vs {} ({} bytes)",
-        a.display(), bytes_a.len(), b.display(), bytes_b.len());
+    assert!(
+        bytes_a == bytes_b,
+        "[{label}] restored files differ: {} ({} bytes) vs {} ({} bytes)",
+        a.display(),
+        bytes_a.len(),
+        b.display(),
+        bytes_b.len()
+    );
     std::fs::remove_file(&b).expect("remove chronoscope output");
     Some(a)
 }

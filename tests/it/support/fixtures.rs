@@ -15,19 +15,8 @@ pub fn shared() -> PathBuf {
 /// `tar xzf TARBALL` into a fresh temp dir.
 pub fn extract(tarball: &Path) -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("temp dir");
-    let out = Command::new("tar")
-        .arg("xzf")
-        .arg(tarball)
-        .arg("-C")
-        .arg(dir.path())
-        .output()
-        .expect("run tar");
-    assert!(
-        out.status.success(),
-        "tar xzf {} failed: {}",
-        tarball.display(),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = Command::new("tar").arg("xzf").arg(tarball).arg("-C").arg(dir.path()).output().expect("run tar");
+    assert!(out.status.success(), "tar xzf {} failed: {}", tarball.display(), String::from_utf8_lossy(&out.stderr));
     dir
 }
 
@@ -41,10 +30,9 @@ pub const S3DUMP_BUCKETS: [&str; 3] = ["ls3", "ls5", "ls5e"];
 pub fn upload_s3dump(moto: &Moto) -> usize {
     let dir = extract(&shared().join("fixtures/litestream/s3dump.tar.gz"));
     let root = dir.path().join("s3dump");
-    let index: serde_json::Map<String, serde_json::Value> = serde_json::from_slice(
-        &std::fs::read(root.join("objects.json")).expect("read objects.json"),
-    )
-    .expect("parse objects.json");
+    let index: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_slice(&std::fs::read(root.join("objects.json")).expect("read objects.json"))
+            .expect("parse objects.json");
     for bucket in S3DUMP_BUCKETS {
         moto.create_bucket(bucket);
     }

@@ -36,11 +36,7 @@ pub struct Object {
 pub fn runtime() -> &'static tokio::runtime::Runtime {
     static RT: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
     RT.get_or_init(|| {
-        tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .expect("tokio runtime")
+        tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("tokio runtime")
     })
 }
 
@@ -128,8 +124,7 @@ impl Moto {
         let client = self.client();
         runtime().block_on(async {
             let mut out = Vec::new();
-            let mut pages =
-                client.list_objects_v2().bucket(bucket).prefix(prefix).into_paginator().send();
+            let mut pages = client.list_objects_v2().bucket(bucket).prefix(prefix).into_paginator().send();
             while let Some(page) = pages.next().await {
                 let page = page.unwrap_or_else(|e| panic!("list s3://{bucket}/{prefix}: {}", err_text(&e)));
                 for o in page.contents() {

@@ -34,9 +34,7 @@ pub fn litestream_v3() -> PathBuf {
 pub fn moto_server() -> PathBuf {
     static P: OnceLock<PathBuf> = OnceLock::new();
     P.get_or_init(|| {
-        resolve("CHRONOSCOPE_MOTO_SERVER", "moto_server", None, || {
-            vec![repo().join(".tools/venv/bin/moto_server")]
-        })
+        resolve("CHRONOSCOPE_MOTO_SERVER", "moto_server", None, || vec![repo().join(".tools/venv/bin/moto_server")])
     })
     .clone()
 }
@@ -47,19 +45,10 @@ pub fn sqlite3() -> PathBuf {
     P.get_or_init(|| resolve("CHRONOSCOPE_SQLITE3", "sqlite3", None, Vec::new)).clone()
 }
 
-fn resolve(
-    env_var: &str,
-    path_name: &str,
-    version: Option<&str>,
-    tools_dir: impl Fn() -> Vec<PathBuf>,
-) -> PathBuf {
+fn resolve(env_var: &str, path_name: &str, version: Option<&str>, tools_dir: impl Fn() -> Vec<PathBuf>) -> PathBuf {
     let find = || {
         let from_env = std::env::var_os(env_var).map(PathBuf::from);
-        from_env
-            .into_iter()
-            .chain(tools_dir())
-            .chain(on_path(path_name))
-            .find(|p| usable(p, version))
+        from_env.into_iter().chain(tools_dir()).chain(on_path(path_name)).find(|p| usable(p, version))
     };
     if let Some(p) = find() {
         return p;
@@ -82,17 +71,14 @@ fn usable(path: &Path, version: Option<&str>) -> bool {
     }
     match version {
         None => true,
-        Some(want) => Command::new(path)
-            .arg("version")
-            .output()
-            .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == want),
+        Some(want) => {
+            Command::new(path).arg("version").output().is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == want)
+        }
     }
 }
 
 fn on_path(name: &str) -> Vec<PathBuf> {
-    std::env::var_os("PATH")
-        .map(|p| std::env::split_paths(&p).map(|d| d.join(name)).collect())
-        .unwrap_or_default()
+    std::env::var_os("PATH").map(|p| std::env::split_paths(&p).map(|d| d.join(name)).collect()).unwrap_or_default()
 }
 
 /// Every file called `name` below `dir` (sorted; the npm package nests the native binary).
@@ -127,12 +113,9 @@ fn run_install_script() {
     let out = Command::new("bash").arg(&script).output();
     match out {
         Ok(o) if o.status.success() => {}
-        Ok(o) => eprintln!(
-            "tools: {} failed ({}):\n{}",
-            script.display(),
-            o.status,
-            String::from_utf8_lossy(&o.stderr)
-        ),
+        Ok(o) => {
+            eprintln!("tools: {} failed ({}):\n{}", script.display(), o.status, String::from_utf8_lossy(&o.stderr))
+        }
         Err(e) => eprintln!("tools: cannot run {}: {e}", script.display()),
     }
 }

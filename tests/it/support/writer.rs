@@ -39,11 +39,9 @@ impl Writer {
         assert!(!path.exists(), "{} already exists", path.display());
         let conn = Connection::open(path).expect("create db");
         conn.busy_timeout(Duration::from_secs(30)).expect("busy_timeout");
-        let mode: String =
-            conn.query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0)).expect("WAL mode");
+        let mode: String = conn.query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0)).expect("WAL mode");
         assert_eq!(mode, "wal");
-        conn.execute_batch("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT, b BLOB);")
-            .expect("create table");
+        conn.execute_batch("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT, b BLOB);").expect("create table");
         let mut w = Writer { path: path.to_path_buf(), conn, rng: 0x9E37_79B9_7F4A_7C15, steps: Vec::new() };
         w.record("create");
         w
@@ -89,15 +87,13 @@ impl Writer {
                 tx.execute("UPDATE t SET v = v || ?1 WHERE id % 4 = ?2", params![format!(" u{i}"), (i % 4) as i64])
                     .expect("update");
                 let b = bytes(&mut self.rng, 12 * 1024);
-                tx.execute("UPDATE t SET b = ?1 WHERE id = (SELECT max(id) FROM t)", params![b])
-                    .expect("update blob");
+                tx.execute("UPDATE t SET b = ?1 WHERE id = (SELECT max(id) FROM t)", params![b]).expect("update blob");
             }
             // One row with a multi-page (overflow) blob of 10–50 KB.
             "insert-large" => {
                 let len = 10 * 1024 + (next(&mut self.rng) % (40 * 1024)) as usize;
                 let b = bytes(&mut self.rng, len);
-                tx.execute("INSERT INTO t (v, b) VALUES (?1, ?2)", params![format!("large {i}"), b])
-                    .expect("insert");
+                tx.execute("INSERT INTO t (v, b) VALUES (?1, ?2)", params![format!("large {i}"), b]).expect("insert");
             }
             _ => {
                 for k in 0..20 {

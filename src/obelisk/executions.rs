@@ -1,0 +1,513 @@
+//! Listing executions: one [`ExecutionSummary`] per `t_state` row, with filters.
+
+use std::str::FromStr;
+
+use chrono::{DateTime, Utc};
+use rusqlite::types::Value;
+use serde::Serialize;
+
+use super::component::{ComponentType, ContentDigest};
+use super::db::ObeliskDb;
+use super::error::ObeliskError;
+use super::event::Event;
+use super::ids::{DeploymentId, ExecutionId, ExecutorId, Ffqn, JoinSetId, RunId};
+use super::retval::ResultKind;
+
+/// Where an execution stands (`t_state.state` with `pending_expires_finished` and friends).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum ExecutionState {
+    /// Waiting to be locked at `scheduled_at` (new, retrying after backoff, or unblocked).
+    PendingAt { scheduled_at: DateTime<Utc> },
+    /// An executor runs it until `lock_expires_at`.
+    Locked { executor_id: Option<ExecutorId>, run_id: Option<RunId>, lock_expires_at: DateTime<Utc> },
+    /// A workflow waits for a response in `join_set_id`; its lock (and warm instance) lasts until `lock_expires_at`.
+    BlockedByJoinSet { join_set_id: Option<JoinSetId>, lock_expires_at: DateTime<Utc>, closing: bool },
+    /// Terminal.
+    Finished { finished_at: DateTime<Utc> },
+    /// A state this version of Chronoscope does not know.
+    Other { state: String, at: DateTime<Utc> },
+}
+
+impl ExecutionState {
+    /// The `t_state.state` text.
+    pub fn name(&self) -> &str {
+        match self {
+            ExecutionState::PendingAt { .. } => "pending_at",
+            ExecutionState::Locked { .. } => "locked",
+            ExecutionState::BlockedByJoinSet { .. } => "blocked_by_join_set",
+            ExecutionState::Finished { .. } => "finished",
+            ExecutionState::Other { state, .. } => state,
+        }
+    }
+}
+
+string_enum! {
+    /// Pause/cancel overlay on the state (`t_state.lifecycle` in 0.39.5+, `is_paused` before).
+    pub enum Lifecycle {
+        Active => "active",
+        Paused => "paused",
+        /// Cancellation requested, not yet finished (0.39.5+).
+        Cancelling => "cancelling",
+    }
+}
+
+/// The last lock holder, kept in `t_state` after the lock ends.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LastLock {
+    pub executor_id: ExecutorId,
+    pub run_id: RunId,
+}
+
+/// One execution as listed (from `t_state`, plus counts and times from its log).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ExecutionSummary {
+    pub id: ExecutionId,
+    /// The parent of a derived (child) execution.
+    pub parent_id: Option<ExecutionId>,
+    pub is_top_level: bool,
+    /// For top-level executions created by a workflow's `Schedule`.
+    pub scheduled_by: Option<ExecutionId>,
+    pub ffqn: Ffqn,
+    pub component_type: ComponentType,
+    pub component_digest: ContentDigest,
+    pub deployment_id: DeploymentId,
+    pub state: ExecutionState,
+    pub lifecycle: Lifecycle,
+    /// Set when finished.
+    pub result_kind: Option<ResultKind>,
+    pub created_at: DateTime<Utc>,
+    pub first_scheduled_at: DateTime<Utc>,
+    /// `t_state.updated_at` (whole seconds).
+    pub updated_at: DateTime<Utc>,
+    /// Time of the newest log row.
+    pub last_event_at: Option<DateTime<Utc>>,
+    /// Version of the newest log row (`t_state.corresponding_version`).
+    pub version: u64,
+    /// Number of log rows.
+    pub event_count: u64,
+    /// Number of `Locked` events (runs and lock extensions).
+    pub lock_count: u64,
+    /// Failed or timed-out attempts so far (`intermittent_event_count`).
+    pub intermittent_failures: u64,
+    pub last_lock: Option<LastLock>,
+    /// A digest this execution failed to upgrade to (auto-upgrade found nondeterminism).
+    pub incompatible_digest: Option<ContentDigest>,
+    /// 0.42+: the execution was deleted by retention (its rows may be gone).
+    pub tombstoned: bool,
+}
+
+impl ExecutionSummary {
+    /// True when paused (the state is kept, nothing runs).
+    pub fn is_paused(&self) -> bool {
+        self.lifecycle == Lifecycle::Paused
+    }
+
+    /// True for `finished`.
+    pub fn is_finished(&self) -> bool {
+        matches!(self.state, ExecutionState::Finished { .. })
+    }
+}
+
+/// What `--status` selects.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StatusFilter {
+    /// `pending_at` (includes paused pending ones).
+    Pending,
+    Locked,
+    /// `blocked_by_join_set`.
+    Blocked,
+    Finished,
+    /// Anything not finished.
+    Unfinished,
+    Paused,
+    Cancelling,
+    /// Finished with `ok`.
+    Ok,
+    /// Finished with `err`.
+    Err,
+    /// Finished with an execution failure (timeout, cancel, trap, ...).
+    Failed,
+}
+
+impl StatusFilter {
+    /// Every accepted spelling, for help texts.
+    pub const NAMES: &'static [&'static str] =
+        &["pending", "locked", "blocked", "finished", "unfinished", "paused", "cancelling", "ok", "err", "failed"];
+
+    /// True when the execution matches.
+    pub fn matches(self, e: &ExecutionSummary) -> bool {
+        match self {
+            StatusFilter::Pending => matches!(e.state, ExecutionState::PendingAt { .. }),
+            StatusFilter::Locked => matches!(e.state, ExecutionState::Locked { .. }),
+            StatusFilter::Blocked => matches!(e.state, ExecutionState::BlockedByJoinSet { .. }),
+            StatusFilter::Finished => e.is_finished(),
+            StatusFilter::Unfinished => !e.is_finished(),
+            StatusFilter::Paused => e.lifecycle == Lifecycle::Paused,
+            StatusFilter::Cancelling => e.lifecycle == Lifecycle::Cancelling,
+            StatusFilter::Ok => e.result_kind == Some(ResultKind::Ok),
+            StatusFilter::Err => e.result_kind == Some(ResultKind::Err),
+            StatusFilter::Failed => matches!(e.result_kind, Some(ResultKind::ExecutionFailure(_))),
+        }
+    }
+}
+
+impl FromStr for StatusFilter {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        Ok(match s {
+            "pending" | "pending_at" => StatusFilter::Pending,
+            "locked" => StatusFilter::Locked,
+            "blocked" | "blocked_by_join_set" => StatusFilter::Blocked,
+            "finished" => StatusFilter::Finished,
+            "unfinished" => StatusFilter::Unfinished,
+            "paused" => StatusFilter::Paused,
+            "cancelling" => StatusFilter::Cancelling,
+            "ok" => StatusFilter::Ok,
+            "err" | "error" => StatusFilter::Err,
+            "failed" | "execution_failure" => StatusFilter::Failed,
+            other => {
+                return Err(format!("unknown status `{other}` (expected one of: {})", StatusFilter::NAMES.join(", ")));
+            }
+        })
+    }
+}
+
+/// Which executions [`ObeliskDb::list_executions`] returns. The default lists all.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ExecutionFilter {
+    pub status: Option<StatusFilter>,
+    /// Keep executions whose FFQN starts with this text.
+    pub ffqn_prefix: Option<String>,
+    /// Keep executions whose ID starts with this text (`E_01M8...`, or `E_<id>.` for the children).
+    pub id_prefix: Option<String>,
+    /// Leave out derived (child) executions.
+    pub top_level_only: bool,
+    /// At most this many, after filtering.
+    pub limit: Option<usize>,
+}
+
+/// Plain column values of one `t_state` row.
+struct StateRow {
+    id: String,
+    is_top_level: i64,
+    version: i64,
+    ffqn: String,
+    created_at: String,
+    digest: Vec<u8>,
+    component_type: String,
+    first_scheduled_at: String,
+    deployment_id: String,
+    is_paused: Option<i64>,
+    lifecycle: Option<String>,
+    pending_expires_finished: String,
+    state: String,
+    updated_at: String,
+    intermittent: i64,
+    executor_id: Option<String>,
+    run_id: Option<String>,
+    join_set_id: Option<String>,
+    join_set_closing: Option<i64>,
+    result_kind: Option<String>,
+    incompatible_digest: Option<Vec<u8>>,
+    tombstoned: Option<i64>,
+    event_count: i64,
+    last_event_at: Option<String>,
+    lock_count: i64,
+    created_variant: Option<String>,
+    created_json: Option<String>,
+}
+
+impl ObeliskDb {
+    /// Executions matching `filter`, oldest first (by `created_at`, then ID).
+    pub fn list_executions(&self, filter: &ExecutionFilter) -> Result<Vec<ExecutionSummary>, ObeliskError> {
+        let rows = self.state_rows(
+            "(?1 IS NULL OR substr(s.execution_id, 1, length(?1)) = ?1) \
+             AND (?2 IS NULL OR substr(s.ffqn, 1, length(?2)) = ?2) AND (?3 = 0 OR s.is_top_level = 1)",
+            (&filter.id_prefix, &filter.ffqn_prefix, filter.top_level_only),
+        )?;
+        let mut out = Vec::new();
+        for row in rows {
+            let summary = self.summary(row)?;
+            if filter.status.is_none_or(|s| s.matches(&summary)) {
+                out.push(summary);
+                if filter.limit.is_some_and(|limit| out.len() >= limit) {
+                    break;
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// One execution's summary.
+    pub fn execution_summary(&self, id: &ExecutionId) -> Result<ExecutionSummary, ObeliskError> {
+        let mut rows = self.state_rows("s.execution_id = ?1", [id.to_string()])?;
+        match rows.pop() {
+            Some(row) => self.summary(row),
+            None => Err(self.not_found(id)),
+        }
+    }
+
+    fn state_rows(&self, condition: &str, params: impl rusqlite::Params) -> Result<Vec<StateRow>, ObeliskError> {
+        let s = self.schema();
+        let sql = format!(
+            "SELECT s.execution_id, s.is_top_level, s.corresponding_version, s.ffqn, s.created_at,
+                    s.component_id_input_digest, s.component_type, s.first_scheduled_at, s.deployment_id,
+                    {is_paused}, {lifecycle}, s.pending_expires_finished, s.state, s.updated_at,
+                    s.intermittent_event_count, {executor_id}, {run_id}, {join_set_id}, {join_set_closing},
+                    {result_kind}, {incompatible_digest}, {tombstoned},
+                    (SELECT count(*) FROM t_execution_log l WHERE l.execution_id = s.execution_id),
+                    (SELECT max(l.created_at) FROM t_execution_log l WHERE l.execution_id = s.execution_id),
+                    (SELECT count(*) FROM t_execution_log l WHERE l.execution_id = s.execution_id AND l.variant = 'locked'),
+                    c.variant, c.json_value
+             FROM t_state s
+             LEFT JOIN t_execution_log c ON c.execution_id = s.execution_id AND c.version = 0
+             WHERE {condition}
+             ORDER BY s.created_at, s.execution_id",
+            is_paused = s.column_or_null("t_state", "s", "is_paused"),
+            lifecycle = s.column_or_null("t_state", "s", "lifecycle"),
+            executor_id = s.column_or_null("t_state", "s", "executor_id"),
+            run_id = s.column_or_null("t_state", "s", "run_id"),
+            join_set_id = s.column_or_null("t_state", "s", "join_set_id"),
+            join_set_closing = s.column_or_null("t_state", "s", "join_set_closing"),
+            result_kind = s.column_or_null("t_state", "s", "result_kind"),
+            incompatible_digest = s.column_or_null("t_state", "s", "incompatible_digest"),
+            tombstoned = s.column_or_null("t_state", "s", "tombstoned"),
+        );
+        self.query(&sql, params, "listing executions", |r| {
+            Ok(StateRow {
+                id: r.get(0)?,
+                is_top_level: r.get(1)?,
+                version: r.get(2)?,
+                ffqn: r.get(3)?,
+                created_at: r.get(4)?,
+                digest: r.get(5)?,
+                component_type: r.get(6)?,
+                first_scheduled_at: r.get(7)?,
+                deployment_id: r.get(8)?,
+                is_paused: r.get(9)?,
+                lifecycle: r.get(10)?,
+                pending_expires_finished: r.get(11)?,
+                state: r.get(12)?,
+                updated_at: r.get(13)?,
+                intermittent: r.get(14)?,
+                executor_id: r.get(15)?,
+                run_id: r.get(16)?,
+                join_set_id: r.get(17)?,
+                join_set_closing: r.get(18)?,
+                result_kind: r.get(19)?,
+                incompatible_digest: blob_or_null(r.get(20)?),
+                tombstoned: r.get(21)?,
+                event_count: r.get(22)?,
+                last_event_at: r.get(23)?,
+                lock_count: r.get(24)?,
+                created_variant: r.get(25)?,
+                created_json: r.get(26)?,
+            })
+        })
+    }
+
+    fn summary(&self, row: StateRow) -> Result<ExecutionSummary, ObeliskError> {
+        let id: ExecutionId = self.parse(&row.id, "t_state.execution_id")?;
+        let at = |column: &str| format!("t_state {id} {column}");
+        let pef = self.time(&row.pending_expires_finished, at("pending_expires_finished"))?;
+        let executor_id = row.executor_id.as_deref().map(|t| self.parse::<ExecutorId>(t, at("executor_id"))).transpose()?;
+        let run_id = row.run_id.as_deref().map(|t| self.parse::<RunId>(t, at("run_id"))).transpose()?;
+        let state = match row.state.as_str() {
+            "pending_at" => ExecutionState::PendingAt { scheduled_at: pef },
+            "locked" => ExecutionState::Locked { executor_id, run_id, lock_expires_at: pef },
+            "blocked_by_join_set" => ExecutionState::BlockedByJoinSet {
+                join_set_id: row.join_set_id.as_deref().map(|t| self.parse(t, at("join_set_id"))).transpose()?,
+                lock_expires_at: pef,
+                closing: row.join_set_closing.unwrap_or(0) != 0,
+            },
+            "finished" => ExecutionState::Finished { finished_at: pef },
+            other => ExecutionState::Other { state: other.to_owned(), at: pef },
+        };
+        let lifecycle = match (row.lifecycle.as_deref(), row.is_paused) {
+            (Some(text), _) => Lifecycle::from(text),
+            (None, Some(paused)) if paused != 0 => Lifecycle::Paused,
+            (None, _) => Lifecycle::Active,
+        };
+        let scheduled_by = match (row.created_variant.as_deref(), row.created_json.as_deref()) {
+            (Some(variant), Some(json)) => match Event::decode(variant, json) {
+                Event::Created(created) => created.scheduled_by,
+                _ => None,
+            },
+            _ => None,
+        };
+        let digest = |blob: &[u8], column: &str| {
+            ContentDigest::from_blob(blob).map_err(|e| self.data_error(format_args!("{}: {e}", at(column))))
+        };
+        Ok(ExecutionSummary {
+            parent_id: id.parent(),
+            is_top_level: row.is_top_level != 0,
+            scheduled_by,
+            ffqn: self.parse(&row.ffqn, at("ffqn"))?,
+            component_type: ComponentType::from(row.component_type.as_str()),
+            component_digest: digest(&row.digest, "component_id_input_digest")?,
+            deployment_id: self.parse(&row.deployment_id, at("deployment_id"))?,
+            state,
+            lifecycle,
+            result_kind: row.result_kind.as_deref().map(ResultKind::from_state_json),
+            created_at: self.time(&row.created_at, at("created_at"))?,
+            first_scheduled_at: self.time(&row.first_scheduled_at, at("first_scheduled_at"))?,
+            updated_at: self.time(&row.updated_at, at("updated_at"))?,
+            last_event_at: row.last_event_at.as_deref().map(|t| self.time(t, at("last event time"))).transpose()?,
+            version: self.unsigned(row.version, at("corresponding_version"))?,
+            event_count: self.unsigned(row.event_count, at("event count"))?,
+            lock_count: self.unsigned(row.lock_count, at("lock count"))?,
+            intermittent_failures: self.unsigned(row.intermittent, at("intermittent_event_count"))?,
+            last_lock: executor_id.zip(run_id).map(|(executor_id, run_id)| LastLock { executor_id, run_id }),
+            incompatible_digest: row.incompatible_digest.as_deref().map(|b| digest(b, "incompatible_digest")).transpose()?,
+            tombstoned: row.tombstoned.unwrap_or(0) != 0,
+            id,
+        })
+    }
+}
+
+/// A BLOB column that may be NULL (or absent in older layouts).
+fn blob_or_null(value: Value) -> Option<Vec<u8>> {
+    match value {
+        Value::Blob(b) => Some(b),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+    use crate::obelisk::retval::FailureKind;
+    use crate::obelisk::test_support::{FIXTURE_0_38_3, FIXTURE_0_41_5, open, parse};
+
+    fn counts(list: &[ExecutionSummary]) -> BTreeMap<String, usize> {
+        let mut out = BTreeMap::new();
+        for e in list {
+            let kind = e.result_kind.as_ref().map(|k| k.label().to_owned()).unwrap_or_default();
+            *out.entry(format!("{}:{kind}", e.state.name())).or_default() += 1;
+        }
+        out
+    }
+
+    fn expect(pairs: &[(&str, usize)]) -> BTreeMap<String, usize> {
+        pairs.iter().map(|(k, v)| (k.to_string(), *v)).collect()
+    }
+
+    #[test]
+    fn counts_match_the_0_38_3_readme() {
+        let db = open(FIXTURE_0_38_3);
+        let all = db.list_executions(&ExecutionFilter::default()).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(all.len(), 38);
+        assert_eq!(all.iter().filter(|e| e.is_top_level).count(), 20);
+        assert_eq!(all.iter().filter(|e| e.is_finished()).count(), 36);
+        assert_eq!(all.iter().map(|e| e.event_count).sum::<u64>(), 212);
+        assert!(all.iter().all(|e| e.event_count == e.version + 1));
+        assert_eq!(
+            counts(&all),
+            expect(&[
+                ("finished:ok", 25),
+                ("finished:err", 4),
+                ("finished:cancelled", 2),
+                ("finished:timed_out", 1),
+                ("finished:uncategorized", 4),
+                ("pending_at:", 2),
+            ])
+        );
+        // Derived executions know their parent; scheduled ones their scheduler.
+        for e in &all {
+            assert_eq!(e.is_top_level, e.parent_id.is_none(), "{}", e.id);
+        }
+        let scheduled: Vec<_> = all.iter().filter_map(|e| Some((e.id.to_string(), e.scheduled_by.as_ref()?.to_string()))).collect();
+        assert_eq!(
+            scheduled,
+            [
+                ("E_01M86DPHYBY0QB8PBVRPGEYNVG".to_owned(), "E_01M86DPHYBHG0F8N9P5CGKM7AF".to_owned()),
+                ("E_01M86DPHYBT57B6YY19KYND7FN".to_owned(), "E_01M86DPHYBHG0F8N9P5CGKM7AF".to_owned()),
+            ]
+        );
+        // Nothing is paused at the end of the 0.38.3 run; the two pending ones failed to auto-upgrade.
+        assert!(all.iter().all(|e| !e.is_paused()));
+        let pending: Vec<_> = all.iter().filter(|e| !e.is_finished()).collect();
+        let bad: ContentDigest = parse("sha256:9eb0ac8749794184dc5ac638a9f6e834adfdb7fe4d9d7e857cc631f91b3a9e5e");
+        assert!(pending.iter().all(|e| e.incompatible_digest == Some(bad)));
+        let timed_out = all.iter().find(|e| e.id.to_string() == "E_01M86DQRQF1QQ35AA3GJGQ90MT");
+        assert_eq!(timed_out.map(|e| (e.intermittent_failures, e.lock_count)), Some((2, 3)));
+    }
+
+    #[test]
+    fn counts_match_the_0_41_5_readme() {
+        let db = open(FIXTURE_0_41_5);
+        let all = db.list_executions(&ExecutionFilter::default()).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(all.len(), 33);
+        assert_eq!(all.iter().filter(|e| e.is_top_level).count(), 17);
+        assert_eq!(all.iter().filter(|e| e.is_finished()).count(), 30);
+        assert_eq!(all.iter().map(|e| e.event_count).sum::<u64>(), 177);
+        assert_eq!(
+            counts(&all),
+            expect(&[
+                ("blocked_by_join_set:", 2),
+                ("finished:ok", 22),
+                ("finished:err", 3),
+                ("finished:cancelled", 2),
+                ("finished:timed_out", 1),
+                ("finished:uncategorized", 2),
+                ("pending_at:", 1),
+            ])
+        );
+        let sleepy = db.execution_summary(&parse("E_01M86G6XQMQ81M6EPHN9VQCK02")).unwrap_or_else(|e| panic!("{e}"));
+        let ExecutionState::BlockedByJoinSet { join_set_id, closing, .. } = &sleepy.state else { panic!("{sleepy:?}") };
+        assert_eq!((join_set_id.as_ref().map(ToString::to_string).as_deref(), *closing), (Some("o:1-sleep"), false));
+        assert_eq!(sleepy.lifecycle, Lifecycle::Active);
+        assert!(sleepy.last_lock.is_some());
+    }
+
+    #[test]
+    fn filters() {
+        let db = open(FIXTURE_0_38_3);
+        let list = |filter: ExecutionFilter| db.list_executions(&filter).unwrap_or_else(|e| panic!("{e}"));
+        let status = |s: &str| ExecutionFilter { status: Some(parse(s)), ..Default::default() };
+        assert_eq!(list(status("pending")).len(), 2);
+        assert_eq!(list(status("unfinished")).len(), 2);
+        assert_eq!(list(status("finished")).len(), 36);
+        assert_eq!(list(status("ok")).len(), 25);
+        assert_eq!(list(status("err")).len(), 4);
+        assert_eq!(list(status("failed")).len(), 7);
+        assert_eq!(list(status("blocked")).len(), 0);
+        assert!("sleeping".parse::<StatusFilter>().is_err_and(|e| e.contains("expected one of")));
+
+        let ffqn = list(ExecutionFilter { ffqn_prefix: Some("demo:workflow/wf.s".into()), ..Default::default() });
+        assert_eq!(ffqn.len(), 6, "serial x3, sleepy x3");
+        let tree = list(ExecutionFilter { id_prefix: Some("E_01M86DPHYBHG0F8N9P5CGKM7AF".into()), ..Default::default() });
+        assert_eq!(tree.len(), 4, "parent, serial child, two grandchildren");
+        assert_eq!(tree.iter().map(|e| e.id.depth()).max(), Some(2));
+        let top = list(ExecutionFilter { top_level_only: true, limit: Some(5), ..Default::default() });
+        assert_eq!(top.len(), 5);
+        assert!(top.iter().all(|e| e.is_top_level));
+        let failed = list(ExecutionFilter { status: Some(StatusFilter::Failed), ffqn_prefix: Some("demo:activity/ops.slow".into()), ..Default::default() });
+        let kinds: Vec<_> = failed.iter().filter_map(|e| e.result_kind.clone()).collect();
+        assert_eq!(
+            kinds,
+            [
+                ResultKind::ExecutionFailure(FailureKind::Cancelled),
+                ResultKind::ExecutionFailure(FailureKind::TimedOut),
+                ResultKind::ExecutionFailure(FailureKind::Cancelled)
+            ]
+        );
+        assert!(matches!(db.execution_summary(&parse("E_00000000000000000000000000")), Err(ObeliskError::ExecutionNotFound { .. })));
+    }
+
+    #[test]
+    fn summaries_serialize() {
+        let db = open(FIXTURE_0_41_5);
+        let e = db.execution_summary(&parse("E_01M86G6PMRH3E8S2J00V53T7S5")).unwrap_or_else(|e| panic!("{e}"));
+        let json = serde_json::to_value(&e).unwrap_or_default();
+        assert_eq!(json["id"], "E_01M86G6PMRH3E8S2J00V53T7S5");
+        assert_eq!(json["state"]["status"], "finished");
+        assert_eq!(json["result_kind"], serde_json::json!({"execution_failure": "cancelled"}));
+        assert_eq!(json["lifecycle"], "active");
+        assert_eq!(json["component_type"], "activity");
+    }
+}

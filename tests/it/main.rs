@@ -7,3 +7,4 @@ mod interop_v5;
 mod options;
 mod restore_fixtures;
 mod s3_fixtures;
+mod s3_fleet;

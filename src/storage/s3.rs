@@ -36,6 +36,16 @@ impl S3Location {
     }
 }
 
+/// The innermost cause of an error (e.g. `Connection refused (os error 111)`), which is what a
+/// person needs to read; the SDK's full context is long and repetitive.
+fn root_cause(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut cause = err;
+    while let Some(next) = cause.source() {
+        cause = next;
+    }
+    cause.to_string()
+}
+
 /// One tokio runtime for all S3 work of the process; callers stay synchronous.
 pub fn runtime() -> &'static tokio::runtime::Runtime {
     static RT: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
@@ -122,7 +132,13 @@ impl S3Store {
         let location = self.where_(key);
         match &err {
             SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) => {
-                return StoreError::Unreachable { location, detail: DisplayErrorContext(&err).to_string() };
+                let full = DisplayErrorContext(&err).to_string();
+                let detail = root_cause(&err);
+                return if full.contains("loading credentials") || full.contains("credentials provider") {
+                    StoreError::Credentials { location, detail }
+                } else {
+                    StoreError::Unreachable { location, detail }
+                };
             }
             _ => {}
         }

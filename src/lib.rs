@@ -8,5 +8,6 @@
 pub mod cli;
 pub mod format;
 pub mod litestream;
+pub mod obelisk;
 pub mod parallel;
 pub mod storage;

@@ -113,7 +113,10 @@ mod tests {
         let json = r#"{"component_type":"workflow","name":"demo_workflow","component_digest":"sha256:b7de01d423b6c333688ddf4de2a69c0d2fe2837bdaa8adad554e8e408b27de06"}"#;
         let c: ComponentId = serde_json::from_str(json).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(c.component_type, ComponentType::Workflow);
-        assert_eq!(c.to_string(), "workflow:demo_workflow:sha256:b7de01d423b6c333688ddf4de2a69c0d2fe2837bdaa8adad554e8e408b27de06");
+        assert_eq!(
+            c.to_string(),
+            "workflow:demo_workflow:sha256:b7de01d423b6c333688ddf4de2a69c0d2fe2837bdaa8adad554e8e408b27de06"
+        );
         assert_eq!(serde_json::to_string(&c).ok().as_deref(), Some(json));
         assert_eq!(ComponentType::from("future_kind"), ComponentType::Other("future_kind".into()));
     }

@@ -36,33 +36,22 @@ impl ObeliskDb {
         let display = path.display().to_string();
         check_sqlite_header(path, &display)?;
         let mut warnings = Vec::new();
-        let wal = sidecar(path, "-wal");
-        let has_wal = std::fs::metadata(&wal).is_ok_and(|m| m.len() > 0);
+        let has_wal = std::fs::metadata(sidecar(path, "-wal")).is_ok_and(|m| m.len() > 0);
+        let mut opened = None;
         if has_wal {
-            // A live (or copied with its WAL) database: read the WAL too, without writing.
-            match Self::open_with(path, &display, "mode=ro", &mut warnings) {
-                Ok(db) => return Ok(db),
+            // A live database (or a copy with its WAL): read the WAL too, without writing.
+            match connect(path, &display, "mode=ro", &mut warnings) {
+                Ok(found) => opened = Some(found),
                 Err(e @ (ObeliskError::NotObelisk { .. } | ObeliskError::Unsupported { .. })) => return Err(e),
-                Err(e) => warnings.push(format!(
-                    "{display}: cannot read its -wal file read-only ({e}); reading the main file only"
-                )),
+                Err(e) => warnings
+                    .push(format!("{display}: cannot read its -wal file read-only ({e}); reading the main file only")),
             }
         }
-        Self::open_with(path, &display, "immutable=1", &mut warnings)
-    }
-
-    fn open_with(path: &Path, display: &str, query: &str, warnings: &mut Vec<String>) -> Result<ObeliskDb, ObeliskError> {
-        let uri = format!("file:{}?{query}", uri_path(path));
-        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_URI | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-        let conn = Connection::open_with_flags(&uri, flags).map_err(|source| ObeliskError::Sqlite {
-            path: display.to_owned(),
-            context: "opening read-only".into(),
-            source,
-        })?;
-        let mut local = Vec::new();
-        let schema = Schema::detect(&conn, display, &mut local)?;
-        warnings.extend(local);
-        Ok(ObeliskDb { conn, path: path.to_owned(), display: display.to_owned(), schema, warnings: std::mem::take(warnings) })
+        let (conn, schema) = match opened {
+            Some(found) => found,
+            None => connect(path, &display, "immutable=1", &mut warnings)?,
+        };
+        Ok(ObeliskDb { conn, path: path.to_owned(), display, schema, warnings })
     }
 
     /// The file this was opened from.
@@ -80,7 +69,7 @@ impl ObeliskDb {
         &self.warnings
     }
 
-    pub(crate) fn sql_error(&self, context: impl Display) -> impl FnOnce(rusqlite::Error) -> ObeliskError {
+    fn sql_error(&self, context: impl Display) -> impl FnOnce(rusqlite::Error) -> ObeliskError {
         let (path, context) = (self.display.clone(), context.to_string());
         move |source| ObeliskError::Sqlite { path, context, source }
     }
@@ -126,6 +115,24 @@ impl ObeliskDb {
     }
 }
 
+/// Opens the URI `file:PATH?query` read-only and detects the schema.
+fn connect(
+    path: &Path,
+    display: &str,
+    query: &str,
+    warnings: &mut Vec<String>,
+) -> Result<(Connection, Schema), ObeliskError> {
+    let uri = format!("file:{}?{query}", uri_path(path));
+    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_URI | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let conn = Connection::open_with_flags(&uri, flags).map_err(|source| ObeliskError::Sqlite {
+        path: display.to_owned(),
+        context: "opening read-only".into(),
+        source,
+    })?;
+    let schema = Schema::detect(&conn, display, warnings)?;
+    Ok((conn, schema))
+}
+
 fn sidecar(path: &Path, suffix: &str) -> PathBuf {
     let mut name = path.as_os_str().to_owned();
     name.push(suffix);
@@ -168,10 +175,7 @@ fn check_sqlite_header(path: &Path, display: &str) -> Result<(), ObeliskError> {
         return Err(ObeliskError::NotSqlite { path: display.to_owned(), reason: "the file is empty".into() });
     }
     if read < header.len() || &header != b"SQLite format 3\0" {
-        return Err(ObeliskError::NotSqlite {
-            path: display.to_owned(),
-            reason: "no `SQLite format 3` header".into(),
-        });
+        return Err(ObeliskError::NotSqlite { path: display.to_owned(), reason: "no `SQLite format 3` header".into() });
     }
     Ok(())
 }
@@ -180,7 +184,7 @@ fn check_sqlite_header(path: &Path, display: &str) -> Result<(), ObeliskError> {
 mod tests {
     use super::*;
     use crate::obelisk::schema::SchemaSupport;
-    use crate::obelisk::test_support::{FIXTURE_0_38_3, fixture};
+    use crate::obelisk::test_support::{FIXTURE_0_38_3, FIXTURE_0_41_5, fixture};
 
     #[test]
     fn plain_sqlite_file_is_not_obelisk() {
@@ -192,7 +196,10 @@ mod tests {
         let err = ObeliskDb::open(&path).err().map(|e| e.to_string()).unwrap_or_default();
         assert_eq!(
             err,
-            format!("{}: not an Obelisk database: no refinery_schema_history, t_execution_log or t_state table", path.display())
+            format!(
+                "{}: not an Obelisk database: no refinery_schema_history, t_execution_log or t_state table",
+                path.display()
+            )
         );
     }
 
@@ -229,10 +236,33 @@ mod tests {
         let db = ObeliskDb::open(&path).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!((db.schema().version, db.schema().support), (Some(99), SchemaSupport::Newer));
         assert_eq!(db.warnings().len(), 1);
-        assert!(db.warnings()[0].contains("schema version 99 is newer than the newest known (24"), "{:?}", db.warnings());
+        assert!(
+            db.warnings()[0].contains("schema version 99 is newer than the newest known (24"),
+            "{:?}",
+            db.warnings()
+        );
         // Best effort still reads everything.
         let all = db.list_executions(&Default::default()).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(all.len(), 38);
+    }
+
+    #[test]
+    fn reads_a_live_wal() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let path = dir.path().join("live.sqlite");
+        // The 0.41.5 fixture's header says WAL mode; a writer keeps its WAL open while we read.
+        std::fs::copy(fixture(FIXTURE_0_41_5), &path).unwrap_or_else(|e| panic!("{e}"));
+        let writer = Connection::open(&path).unwrap_or_else(|e| panic!("{e}"));
+        writer
+            .execute_batch(
+                "INSERT INTO refinery_schema_history VALUES (18, 'execution_tombstones', '2030-01-01', '0');",
+            )
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert!(sidecar(&path, "-wal").metadata().is_ok_and(|m| m.len() > 0));
+        let db = ObeliskDb::open(&path).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(db.schema().version, Some(18), "the row committed to the WAL is visible");
+        assert!(db.warnings().is_empty(), "{:?}", db.warnings());
+        drop(writer);
     }
 
     #[test]

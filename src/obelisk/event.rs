@@ -133,9 +133,13 @@ pub enum UpgradeReason {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum UpgradeOutcome {
-    Success { reason: UpgradeReason },
+    Success {
+        reason: UpgradeReason,
+    },
     /// E.g. `nondeterminism detected`; `t_state.incompatible_digest` is set.
-    Failed { reason: String },
+    Failed {
+        reason: String,
+    },
 }
 
 /// A component upgrade (switch of digest and deployment) was attempted.
@@ -248,7 +252,10 @@ mod tests {
         );
         let Event::Created(c) = &created else { panic!("{created:?}") };
         let (parent, js) = c.parent.as_ref().unwrap_or_else(|| panic!("parent"));
-        assert_eq!((parent.to_string().as_str(), js.to_string().as_str()), ("E_01M86DPHYBHG0F8N9P5CGKM7AF.o:1-serial_1", "o:1-add"));
+        assert_eq!(
+            (parent.to_string().as_str(), js.to_string().as_str()),
+            ("E_01M86DPHYBHG0F8N9P5CGKM7AF.o:1-serial_1", "o:1-add")
+        );
         assert_eq!(created.join_set_id(), Some(js));
 
         let upgrade = Event::decode(
@@ -259,9 +266,15 @@ mod tests {
         assert_eq!(u.outcome, UpgradeOutcome::Success { reason: UpgradeReason::Manual { force: true } });
 
         assert_eq!(Event::decode("paused", r#""paused""#), Event::Paused);
-        assert_eq!(Event::decode("cancellation_requested", r#""cancellation_requested""#), Event::CancellationRequested);
+        assert_eq!(
+            Event::decode("cancellation_requested", r#""cancellation_requested""#),
+            Event::CancellationRequested
+        );
 
-        let finished = Event::decode("finished", r#"{"finished":{"retval":{"execution_failure":{"kind":"timed_out"}},"http_client_traces":[]}}"#);
+        let finished = Event::decode(
+            "finished",
+            r#"{"finished":{"retval":{"execution_failure":{"kind":"timed_out"}},"http_client_traces":[]}}"#,
+        );
         let Event::Finished(f) = &finished else { panic!("{finished:?}") };
         assert_eq!(f.retval.kind(), ResultKind::ExecutionFailure(FailureKind::TimedOut));
 
@@ -281,7 +294,10 @@ mod tests {
             "history_event",
             r#"{"history_event":{"event":{"type":"join_set_request","join_set_id":"o:1-serial","request":{"type":"child_execution_request","child_execution_id":"E_01M86DPHYBHG0F8N9P5CGKM7AF.o:1-serial_1","target_ffqn":"demo:workflow/wf.serial","params":[5,5],"result":{"Ok":null}}}}}"#,
         );
-        let Some(HistoryEvent::JoinSetRequest { request: JoinSetRequest::ChildExecutionRequest { result, .. }, .. }) = e.history() else {
+        let Some(HistoryEvent::JoinSetRequest {
+            request: JoinSetRequest::ChildExecutionRequest { result, .. }, ..
+        }) = e.history()
+        else {
             panic!("{e:?}")
         };
         assert_eq!(result, &Ok(()));

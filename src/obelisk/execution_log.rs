@@ -152,11 +152,16 @@ mod tests {
 
         // The failing activity retried twice, then returned err "boom".
         let fail = log(FIXTURE_0_38_3, "E_01M86DPJ5BPCP71S3G8V6JMMX9.o:1-fail_1");
-        let failed: Vec<_> = fail.iter().filter_map(|l| if let Event::TemporarilyFailed(f) = &l.event { Some(f) } else { None }).collect();
+        let failed: Vec<_> = fail
+            .iter()
+            .filter_map(|l| if let Event::TemporarilyFailed(f) = &l.event { Some(f) } else { None })
+            .collect();
         assert_eq!(failed.len(), 2);
         assert_eq!(failed[0].reason, "activity returned error");
         assert_eq!(failed[0].detail.as_deref(), Some(r#"{"type":"string","value":"boom"}"#));
-        assert!(matches!(fail.last().map(|l| &l.event), Some(Event::Finished(f)) if matches!(&f.retval, RetVal::Err(Some(v)) if v.value == "boom")));
+        assert!(
+            matches!(fail.last().map(|l| &l.event), Some(Event::Finished(f)) if matches!(&f.retval, RetVal::Err(Some(v)) if v.value == "boom"))
+        );
 
         // wait-for-human after the redeploy: upgrade failed, unlocked, still pending.
         let human = log(FIXTURE_0_38_3, "E_01M86DXF0J48Q9K6CEVPPJQAM3");
@@ -183,7 +188,9 @@ mod tests {
         // Concurrent: a generated join set with a delay, join_next_try pending, and a closing join_next.
         let concurrent = log(FIXTURE_0_38_3, "E_01M86DPFFDGMT7EW7PF6ESA2Z2");
         let history: Vec<_> = concurrent.iter().filter_map(|l| l.event.history()).collect();
-        assert!(history.iter().any(|h| matches!(h, HistoryEvent::JoinNextTry { outcome: JoinNextTryOutcome::Pending, .. })));
+        assert!(
+            history.iter().any(|h| matches!(h, HistoryEvent::JoinNextTry { outcome: JoinNextTryOutcome::Pending, .. }))
+        );
         assert!(history.iter().any(|h| matches!(h, HistoryEvent::JoinNext { closing: true, .. })));
         assert!(history.iter().any(|h| matches!(h, HistoryEvent::JoinSetRequest { request: JoinSetRequest::DelayRequest { delay_id, .. }, .. } if delay_id.to_string() == "Delay_01M86DPFFDGMT7EW7PF6ESA2Z2.g:1_0")));
 
@@ -194,7 +201,12 @@ mod tests {
             Some(PersistedValue::ExecutionId(id)) => Some(id),
             _ => None,
         });
-        let scheduled: Vec<_> = history.iter().filter_map(|h| if let HistoryEvent::Schedule { execution_id, .. } = h { Some(execution_id.clone()) } else { None }).collect();
+        let scheduled: Vec<_> = history
+            .iter()
+            .filter_map(|h| {
+                if let HistoryEvent::Schedule { execution_id, .. } = h { Some(execution_id.clone()) } else { None }
+            })
+            .collect();
         assert_eq!(scheduled.len(), 2);
         assert_eq!(generated.as_ref(), scheduled.first());
 
@@ -207,24 +219,36 @@ mod tests {
     fn named_0_41_5_executions() {
         // Cancelled activity: cancellation_requested then finished cancelled.
         let cancelled = log(FIXTURE_0_41_5, "E_01M86G6PMRH3E8S2J00V53T7S5");
-        assert_eq!(cancelled.iter().map(|l| l.event.variant()).collect::<Vec<_>>(), ["created", "locked", "cancellation_requested", "finished"]);
+        assert_eq!(
+            cancelled.iter().map(|l| l.event.variant()).collect::<Vec<_>>(),
+            ["created", "locked", "cancellation_requested", "finished"]
+        );
         assert_eq!(finished_kind(&cancelled), Some(ResultKind::ExecutionFailure(FailureKind::Cancelled)));
 
         // Sleepy whose delay was cancelled: the workflow returned err.
         assert_eq!(finished_kind(&log(FIXTURE_0_41_5, "E_01M86G6PPM480ZRXH0KWJAS7HB")), Some(ResultKind::Err));
         // Shell exec failed to parse its output.
-        assert_eq!(finished_kind(&log(FIXTURE_0_41_5, "E_01M86G6PKV084KDYN01J23FDHA")), Some(ResultKind::ExecutionFailure(FailureKind::Uncategorized)));
+        assert_eq!(
+            finished_kind(&log(FIXTURE_0_41_5, "E_01M86G6PKV084KDYN01J23FDHA")),
+            Some(ResultKind::ExecutionFailure(FailureKind::Uncategorized))
+        );
 
         // Blocked wait-for-human: last event is the join_next on o:1-approve.
         let human = log(FIXTURE_0_41_5, "E_01M86G6XPHN1SMYRMJX3CK1RDJ");
         assert_eq!(human.len(), 5);
-        let Some(HistoryEvent::JoinNext { join_set_id, requested_ffqn, closing: false, .. }) = human[4].event.history() else { panic!("{:?}", human[4]) };
+        let Some(HistoryEvent::JoinNext { join_set_id, requested_ffqn, closing: false, .. }) = human[4].event.history()
+        else {
+            panic!("{:?}", human[4])
+        };
         assert_eq!(join_set_id.to_string(), "o:1-approve");
         assert_eq!(requested_ffqn.as_ref().map(ToString::to_string).as_deref(), Some("demo:stub/approval.approve"));
         // Its pending stub child has only Created, with the parent link.
         let child = log(FIXTURE_0_41_5, "E_01M86G6XPHN1SMYRMJX3CK1RDJ.o:1-approve_1");
         let [LogEntry { event: Event::Created(created), .. }] = child.as_slice() else { panic!("{child:?}") };
-        assert_eq!(created.parent.as_ref().map(|(p, js)| format!("{p} {js}")).as_deref(), Some("E_01M86G6XPHN1SMYRMJX3CK1RDJ o:1-approve"));
+        assert_eq!(
+            created.parent.as_ref().map(|(p, js)| format!("{p} {js}")).as_deref(),
+            Some("E_01M86G6XPHN1SMYRMJX3CK1RDJ o:1-approve")
+        );
 
         // Paused at submission, unpaused, finished ok.
         let serial = log(FIXTURE_0_41_5, "E_01M86G6PQCFAQN6N8AKWY2ZYDA");
@@ -235,7 +259,8 @@ mod tests {
     #[test]
     fn unknown_execution_is_an_error() {
         let db = open(FIXTURE_0_38_3);
-        let err = db.execution_log(&parse("E_00000000000000000000000000")).err().map(|e| e.to_string()).unwrap_or_default();
+        let err =
+            db.execution_log(&parse("E_00000000000000000000000000")).err().map(|e| e.to_string()).unwrap_or_default();
         assert!(err.ends_with("demo.sqlite: no execution `E_00000000000000000000000000`"), "{err}");
     }
 }

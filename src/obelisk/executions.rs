@@ -312,7 +312,8 @@ impl ObeliskDb {
         let id: ExecutionId = self.parse(&row.id, "t_state.execution_id")?;
         let at = |column: &str| format!("t_state {id} {column}");
         let pef = self.time(&row.pending_expires_finished, at("pending_expires_finished"))?;
-        let executor_id = row.executor_id.as_deref().map(|t| self.parse::<ExecutorId>(t, at("executor_id"))).transpose()?;
+        let executor_id =
+            row.executor_id.as_deref().map(|t| self.parse::<ExecutorId>(t, at("executor_id"))).transpose()?;
         let run_id = row.run_id.as_deref().map(|t| self.parse::<RunId>(t, at("run_id"))).transpose()?;
         let state = match row.state.as_str() {
             "pending_at" => ExecutionState::PendingAt { scheduled_at: pef },
@@ -360,7 +361,11 @@ impl ObeliskDb {
             lock_count: self.unsigned(row.lock_count, at("lock count"))?,
             intermittent_failures: self.unsigned(row.intermittent, at("intermittent_event_count"))?,
             last_lock: executor_id.zip(run_id).map(|(executor_id, run_id)| LastLock { executor_id, run_id }),
-            incompatible_digest: row.incompatible_digest.as_deref().map(|b| digest(b, "incompatible_digest")).transpose()?,
+            incompatible_digest: row
+                .incompatible_digest
+                .as_deref()
+                .map(|b| digest(b, "incompatible_digest"))
+                .transpose()?,
             tombstoned: row.tombstoned.unwrap_or(0) != 0,
             id,
         })
@@ -420,7 +425,8 @@ mod tests {
         for e in &all {
             assert_eq!(e.is_top_level, e.parent_id.is_none(), "{}", e.id);
         }
-        let scheduled: Vec<_> = all.iter().filter_map(|e| Some((e.id.to_string(), e.scheduled_by.as_ref()?.to_string()))).collect();
+        let scheduled: Vec<_> =
+            all.iter().filter_map(|e| Some((e.id.to_string(), e.scheduled_by.as_ref()?.to_string()))).collect();
         assert_eq!(
             scheduled,
             [
@@ -480,13 +486,18 @@ mod tests {
 
         let ffqn = list(ExecutionFilter { ffqn_prefix: Some("demo:workflow/wf.s".into()), ..Default::default() });
         assert_eq!(ffqn.len(), 6, "serial x3, sleepy x3");
-        let tree = list(ExecutionFilter { id_prefix: Some("E_01M86DPHYBHG0F8N9P5CGKM7AF".into()), ..Default::default() });
+        let tree =
+            list(ExecutionFilter { id_prefix: Some("E_01M86DPHYBHG0F8N9P5CGKM7AF".into()), ..Default::default() });
         assert_eq!(tree.len(), 4, "parent, serial child, two grandchildren");
         assert_eq!(tree.iter().map(|e| e.id.depth()).max(), Some(2));
         let top = list(ExecutionFilter { top_level_only: true, limit: Some(5), ..Default::default() });
         assert_eq!(top.len(), 5);
         assert!(top.iter().all(|e| e.is_top_level));
-        let failed = list(ExecutionFilter { status: Some(StatusFilter::Failed), ffqn_prefix: Some("demo:activity/ops.slow".into()), ..Default::default() });
+        let failed = list(ExecutionFilter {
+            status: Some(StatusFilter::Failed),
+            ffqn_prefix: Some("demo:activity/ops.slow".into()),
+            ..Default::default()
+        });
         let kinds: Vec<_> = failed.iter().filter_map(|e| e.result_kind.clone()).collect();
         assert_eq!(
             kinds,
@@ -496,7 +507,10 @@ mod tests {
                 ResultKind::ExecutionFailure(FailureKind::Cancelled)
             ]
         );
-        assert!(matches!(db.execution_summary(&parse("E_00000000000000000000000000")), Err(ObeliskError::ExecutionNotFound { .. })));
+        assert!(matches!(
+            db.execution_summary(&parse("E_00000000000000000000000000")),
+            Err(ObeliskError::ExecutionNotFound { .. })
+        ));
     }
 
     #[test]

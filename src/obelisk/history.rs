@@ -182,7 +182,9 @@ impl HistoryEvent {
     pub fn persisted_value(&self) -> Option<PersistedValue> {
         let HistoryEvent::Persist { value: Some(bytes), kind, .. } = self else { return None };
         match kind {
-            PersistKind::RandomU64 { .. } => Some(PersistedValue::U64(u64::from_be_bytes(bytes.as_slice().try_into().ok()?))),
+            PersistKind::RandomU64 { .. } => {
+                Some(PersistedValue::U64(u64::from_be_bytes(bytes.as_slice().try_into().ok()?)))
+            }
             PersistKind::RandomString { .. } => String::from_utf8(bytes.clone()).ok().map(PersistedValue::String),
             PersistKind::ExecutionId => {
                 let ulid = Ulid::from_bytes(bytes.as_slice().try_into().ok()?);
@@ -202,11 +204,17 @@ mod tests {
 
     #[test]
     fn persisted_values_decode() {
-        let u = event(r#"{"type":"persist","value":[0,0,0,0,0,0,2,89],"kind":{"type":"random_u64","min":0,"max_inclusive":999}}"#);
+        let u = event(
+            r#"{"type":"persist","value":[0,0,0,0,0,0,2,89],"kind":{"type":"random_u64","min":0,"max_inclusive":999}}"#,
+        );
         assert_eq!(u.persisted_value(), Some(PersistedValue::U64(601)));
-        let s = event(r#"{"type":"persist","value":[105,115,87,105,118,115,105],"kind":{"type":"random_string","min_length":5,"max_length_exclusive":10}}"#);
+        let s = event(
+            r#"{"type":"persist","value":[105,115,87,105,118,115,105],"kind":{"type":"random_string","min_length":5,"max_length_exclusive":10}}"#,
+        );
         assert_eq!(s.persisted_value(), Some(PersistedValue::String("isWivsi".into())));
-        let e = event(r#"{"type":"persist","value":[1,162,12,219,71,203,240,46,180,89,123,197,160,239,87,112],"kind":{"type":"execution_id"}}"#);
+        let e = event(
+            r#"{"type":"persist","value":[1,162,12,219,71,203,240,46,180,89,123,197,160,239,87,112],"kind":{"type":"execution_id"}}"#,
+        );
         let expected: ExecutionId = "E_01M86DPHYBY0QB8PBVRPGEYNVG".parse().unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(e.persisted_value(), Some(PersistedValue::ExecutionId(expected)));
         // 0.42: only a hash.
@@ -219,14 +227,30 @@ mod tests {
         let too_many = event(r#"{"type":"join_next_too_many","join_set_id":"n:x","requested_ffqn":null}"#);
         assert_eq!(too_many.type_name(), "join_next_too_many");
         assert_eq!(too_many.join_set_id().map(ToString::to_string).as_deref(), Some("n:x"));
-        let at = event(r#"{"type":"schedule","execution_id":"E_01M86DPHYBY0QB8PBVRPGEYNVG","schedule_at":{"at":"2026-11-24T09:20:27Z"},"result":{"Err":"function_not_found"}}"#);
-        let HistoryEvent::Schedule { schedule_at: ScheduleAt::At(_), result: Err(err), .. } = &at else { panic!("{at:?}") };
+        let at = event(
+            r#"{"type":"schedule","execution_id":"E_01M86DPHYBY0QB8PBVRPGEYNVG","schedule_at":{"at":"2026-11-24T09:20:27Z"},"result":{"Err":"function_not_found"}}"#,
+        );
+        let HistoryEvent::Schedule { schedule_at: ScheduleAt::At(_), result: Err(err), .. } = &at else {
+            panic!("{at:?}")
+        };
         assert_eq!(err, &serde_json::json!("function_not_found"));
-        let delay = event(r#"{"type":"join_set_request","join_set_id":"g:1","request":{"type":"delay_request","delay_id":"Delay_01M86DPFFDGMT7EW7PF6ESA2Z2.g:1_0","expires_at":"2026-11-24T09:20:24.959234927Z","schedule_at":{"in":{"secs":0,"nanos":300000000}}}}"#);
-        let HistoryEvent::JoinSetRequest { request: JoinSetRequest::DelayRequest { schedule_at, paused, .. }, .. } = &delay else { panic!("{delay:?}") };
+        let delay = event(
+            r#"{"type":"join_set_request","join_set_id":"g:1","request":{"type":"delay_request","delay_id":"Delay_01M86DPFFDGMT7EW7PF6ESA2Z2.g:1_0","expires_at":"2026-11-24T09:20:24.959234927Z","schedule_at":{"in":{"secs":0,"nanos":300000000}}}}"#,
+        );
+        let HistoryEvent::JoinSetRequest { request: JoinSetRequest::DelayRequest { schedule_at, paused, .. }, .. } =
+            &delay
+        else {
+            panic!("{delay:?}")
+        };
         assert_eq!((schedule_at, *paused), (&ScheduleAt::In(Duration::from_millis(300)), false));
-        let rejected = event(r#"{"type":"join_set_request","join_set_id":"n:b","request":{"type":"child_execution_request","child_execution_id":"E_01M86DPHYBY0QB8PBVRPGEYNVG.n:b_1","target_ffqn":"a:b/c.d","params":{"rejected":{"encoded_size_at_least":9000}},"params_hash":"01ff","result":{"Ok":null}}}"#);
-        let HistoryEvent::JoinSetRequest { request: JoinSetRequest::ChildExecutionRequest { params, .. }, .. } = &rejected else { panic!("{rejected:?}") };
+        let rejected = event(
+            r#"{"type":"join_set_request","join_set_id":"n:b","request":{"type":"child_execution_request","child_execution_id":"E_01M86DPHYBY0QB8PBVRPGEYNVG.n:b_1","target_ffqn":"a:b/c.d","params":{"rejected":{"encoded_size_at_least":9000}},"params_hash":"01ff","result":{"Ok":null}}}"#,
+        );
+        let HistoryEvent::JoinSetRequest { request: JoinSetRequest::ChildExecutionRequest { params, .. }, .. } =
+            &rejected
+        else {
+            panic!("{rejected:?}")
+        };
         assert_eq!(params, &Params::Rejected { rejected: RejectedParams { encoded_size_at_least: 9000 } });
         // Fields added by later versions are ignored.
         let newer = event(r#"{"type":"join_set_create","join_set_id":"n:x","closing_strategy":"complete"}"#);

@@ -537,7 +537,12 @@ mod tests {
 
     #[test]
     fn join_set_kinds() {
-        let cases = [("o:1-sleep", JoinSetKind::OneOff, "1-sleep"), ("g:1", JoinSetKind::Generated, "1"), ("n:batch", JoinSetKind::Named, "batch"), ("n:a/b-c", JoinSetKind::Named, "a/b-c")];
+        let cases = [
+            ("o:1-sleep", JoinSetKind::OneOff, "1-sleep"),
+            ("g:1", JoinSetKind::Generated, "1"),
+            ("n:batch", JoinSetKind::Named, "batch"),
+            ("n:a/b-c", JoinSetKind::Named, "a/b-c"),
+        ];
         for (text, kind, name) in cases {
             let js: JoinSetId = text.parse().unwrap_or_else(|e| panic!("{e}"));
             assert_eq!((js.kind(), js.name()), (&kind, name));
@@ -568,7 +573,11 @@ mod tests {
         assert_eq!(n.owner(), &id("E_01M86DPHYBHG0F8N9P5CGKM7AF.o:1-serial_1"));
         assert_eq!(n.to_string(), nested);
 
-        for bad in ["Delay_01M86DQ6KC3PNJ0BQMZFMR0VB1", "D_01M86DQ6KC3PNJ0BQMZFMR0VB1.o:1-sleep_1", "E_01M86DQ6KC3PNJ0BQMZFMR0VB1.g:1_0"] {
+        for bad in [
+            "Delay_01M86DQ6KC3PNJ0BQMZFMR0VB1",
+            "D_01M86DQ6KC3PNJ0BQMZFMR0VB1.o:1-sleep_1",
+            "E_01M86DQ6KC3PNJ0BQMZFMR0VB1.g:1_0",
+        ] {
             assert!(bad.parse::<DelayId>().is_err(), "{bad}");
         }
     }
@@ -579,11 +588,11 @@ mod tests {
             "",
             "E_",
             "01M86DPHYBHG0F8N9P5CGKM7AF",
-            "E_01M86DPHYBHG0F8N9P5CGKM7A",       // 25 characters
-            "E_01M86DPHYBHG0F8N9P5CGKM7AFX",     // 27 characters
-            "E_01m86dphybhg0f8n9p5cgkm7af",      // lower case
-            "E_81M86DPHYBHG0F8N9P5CGKM7AF",      // overflow
-            "E_01M86DPHYBHG0F8N9P5CGKM7AU",      // U is not Crockford
+            "E_01M86DPHYBHG0F8N9P5CGKM7A",   // 25 characters
+            "E_01M86DPHYBHG0F8N9P5CGKM7AFX", // 27 characters
+            "E_01m86dphybhg0f8n9p5cgkm7af",  // lower case
+            "E_81M86DPHYBHG0F8N9P5CGKM7AF",  // overflow
+            "E_01M86DPHYBHG0F8N9P5CGKM7AU",  // U is not Crockford
             "E_01M86DPHYBHG0F8N9P5CGKM7AF.",
             "E_01M86DPHYBHG0F8N9P5CGKM7AF.o:1-add",
             "E_01M86DPHYBHG0F8N9P5CGKM7AF.o:1-add_",
@@ -621,7 +630,10 @@ mod tests {
         let f: Ffqn = "demo:workflow/wf.serial".parse().unwrap_or_else(|e| panic!("{e}"));
         assert_eq!((f.interface(), f.function(), f.version()), ("demo:workflow/wf", "serial", None));
         let v: Ffqn = "obelisk:workflow/workflow-support@6.0.0.random-u64".parse().unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!((v.interface(), v.function(), v.version()), ("obelisk:workflow/workflow-support@6.0.0", "random-u64", Some("6.0.0")));
+        assert_eq!(
+            (v.interface(), v.function(), v.version()),
+            ("obelisk:workflow/workflow-support@6.0.0", "random-u64", Some("6.0.0"))
+        );
         assert_eq!(v.to_string(), "obelisk:workflow/workflow-support@6.0.0.random-u64");
         for bad in ["serial", "demo.serial", "demo:workflow.serial", "demo:workflow/wf.", ":x/y.z"] {
             assert!(bad.parse::<Ffqn>().is_err(), "{bad}");

@@ -155,14 +155,18 @@ mod tests {
         assert_eq!(child.text(), "add(1, 2) called\n");
         assert!(matches!(all[2].content, LogContent::Stream { stream: StreamType::Stderr, .. }));
         let json = serde_json::to_value(child).unwrap_or_default();
-        assert_eq!((json["type"].as_str(), json["stream"].as_str(), json["payload"].as_str()), (Some("stream"), Some("stdout"), Some("add(1, 2) called\n")));
+        assert_eq!(
+            (json["type"].as_str(), json["stream"].as_str(), json["payload"].as_str()),
+            (Some("stream"), Some("stdout"), Some("add(1, 2) called\n"))
+        );
     }
 
     #[test]
     fn every_log_row_reads() {
         for (version, expected) in [(FIXTURE_0_38_3, 69), (FIXTURE_0_41_5, 55)] {
             let db = open(version);
-            let tops = db.list_executions(&crate::obelisk::ExecutionFilter { top_level_only: true, ..Default::default() });
+            let tops =
+                db.list_executions(&crate::obelisk::ExecutionFilter { top_level_only: true, ..Default::default() });
             let total: usize = tops
                 .unwrap_or_else(|e| panic!("{e}"))
                 .iter()

@@ -69,9 +69,21 @@ impl ObeliskDb {
             seq = if has_seq { "r.seq" } else { "NULL" },
             order = if has_seq { "r.seq, r.id" } else { "r.id" },
         );
-        let rows: Vec<ResponseRow> = self.query(&sql, [id.to_string()], format_args!("reading the responses of {id}"), |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?, r.get(8)?, r.get(9)?))
-        })?;
+        let rows: Vec<ResponseRow> =
+            self.query(&sql, [id.to_string()], format_args!("reading the responses of {id}"), |r| {
+                Ok((
+                    r.get(0)?,
+                    r.get(1)?,
+                    r.get(2)?,
+                    r.get(3)?,
+                    r.get(4)?,
+                    r.get(5)?,
+                    r.get(6)?,
+                    r.get(7)?,
+                    r.get(8)?,
+                    r.get(9)?,
+                ))
+            })?;
         rows.into_iter().map(|row| self.response(row)).collect()
     }
 
@@ -91,14 +103,17 @@ impl ObeliskDb {
                     },
                     _ => None,
                 };
-                let version = finished_version.ok_or_else(|| self.data_error(format_args!("{at}: no finished_version")))?;
+                let version =
+                    finished_version.ok_or_else(|| self.data_error(format_args!("{at}: no finished_version")))?;
                 ResponseKind::ChildExecutionFinished {
                     child_execution_id: self.parse(&child, &at)?,
                     finished_version: self.unsigned(version, &at)?,
                     result,
                 }
             }
-            _ => return Err(self.data_error(format_args!("{at}: needs exactly one of delay_id and child_execution_id"))),
+            _ => {
+                return Err(self.data_error(format_args!("{at}: needs exactly one of delay_id and child_execution_id")));
+            }
         };
         Ok(JoinSetResponse {
             id,
@@ -143,14 +158,19 @@ mod tests {
         );
         assert_eq!(rs.iter().map(|r| r.cursor()).collect::<Vec<_>>(), [3, 4, 5, 6, 7]);
         assert!(rs.iter().all(|r| r.seq.is_none()));
-        let ResponseKind::ChildExecutionFinished { result: Some(RetVal::Ok(Some(v))), finished_version, .. } = &rs[0].kind else {
+        let ResponseKind::ChildExecutionFinished { result: Some(RetVal::Ok(Some(v))), finished_version, .. } =
+            &rs[0].kind
+        else {
             panic!("{:?}", rs[0])
         };
         assert_eq!((v.wit_type.as_str(), &v.value, *finished_version), ("u32", &serde_json::json!(0), 2));
 
         // A delay that did not fire (cancelled): success = false.
         let sleepy = db.responses(&parse("E_01M86DXF2S4T8Q63NBE0FX053H")).unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(sleepy.iter().map(summary).collect::<Vec<_>>(), ["o:1-sleep Delay_01M86DXF2S4T8Q63NBE0FX053H.o:1-sleep_1 false"]);
+        assert_eq!(
+            sleepy.iter().map(summary).collect::<Vec<_>>(),
+            ["o:1-sleep Delay_01M86DXF2S4T8Q63NBE0FX053H.o:1-sleep_1 false"]
+        );
         // No responses for an activity.
         assert!(db.responses(&parse("E_01M86DQRQF1QQ35AA3GJGQ90MT")).is_ok_and(|r| r.is_empty()));
         let total: usize = db
@@ -169,7 +189,9 @@ mod tests {
         assert_eq!(rs.iter().map(|r| r.cursor()).collect::<Vec<_>>(), [1, 2, 3, 4, 5]);
         assert_eq!(rs.iter().map(|r| r.id).collect::<Vec<_>>(), [3, 4, 5, 11, 12]);
         let last = rs.last().map(|r| &r.kind);
-        assert!(matches!(last, Some(ResponseKind::ChildExecutionFinished { result: Some(r), finished_version: 3, .. }) if r.kind() == ResultKind::ExecutionFailure(FailureKind::Cancelled)));
+        assert!(
+            matches!(last, Some(ResponseKind::ChildExecutionFinished { result: Some(r), finished_version: 3, .. }) if r.kind() == ResultKind::ExecutionFailure(FailureKind::Cancelled))
+        );
         let json = serde_json::to_value(&rs[3]).unwrap_or_default();
         assert_eq!(json["type"], "delay_finished");
         assert_eq!(json["delay_id"], "Delay_01M86G6PE09WW43FVD6HR4HBJJ.g:1_1");

@@ -81,7 +81,9 @@ impl ResultKind {
             serde_json::Value::Object(o) if o.len() == 1 => match o.get("err") {
                 Some(serde_json::Value::String(s)) if s == "error" => ResultKind::Err,
                 Some(serde_json::Value::Object(e)) if e.len() == 1 => match e.get("execution_failure") {
-                    Some(serde_json::Value::String(kind)) => ResultKind::ExecutionFailure(FailureKind::from(kind.as_str())),
+                    Some(serde_json::Value::String(kind)) => {
+                        ResultKind::ExecutionFailure(FailureKind::from(kind.as_str()))
+                    }
                     _ => ResultKind::Other(text.to_owned()),
                 },
                 _ => ResultKind::Other(text.to_owned()),
@@ -121,7 +123,10 @@ mod tests {
         let RetVal::ExecutionFailure(f) = trap else { panic!("failure") };
         assert_eq!((f.reason.as_deref(), f.detail.as_deref()), (Some("workflow trap"), Some("bt")));
         // Serializing gives back Obelisk's form.
-        assert_eq!(serde_json::to_string(&cancelled).ok().as_deref(), Some(r#"{"execution_failure":{"kind":"cancelled"}}"#));
+        assert_eq!(
+            serde_json::to_string(&cancelled).ok().as_deref(),
+            Some(r#"{"execution_failure":{"kind":"cancelled"}}"#)
+        );
     }
 
     #[test]

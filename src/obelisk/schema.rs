@@ -96,8 +96,7 @@ impl Schema {
         }
         let mut schema = Schema { version: None, release: None, support: SchemaSupport::Known, tables };
 
-        let missing: Vec<&str> =
-            REQUIRED.iter().map(|(t, _)| *t).filter(|t| !schema.has_table(t)).collect();
+        let missing: Vec<&str> = REQUIRED.iter().map(|(t, _)| *t).filter(|t| !schema.has_table(t)).collect();
         if !missing.is_empty() {
             let reason = if schema.has_table("refinery_schema_history") {
                 format!("no {} table", missing.join(" or "))
@@ -108,7 +107,10 @@ impl Schema {
         }
         for (table, columns) in REQUIRED {
             if let Some(column) = columns.iter().find(|c| !schema.has_column(table, c)) {
-                return Err(ObeliskError::Unsupported { path: path.to_owned(), reason: format!("{table} has no column {column}") });
+                return Err(ObeliskError::Unsupported {
+                    path: path.to_owned(),
+                    reason: format!("{table} has no column {column}"),
+                });
             }
         }
 
@@ -173,7 +175,7 @@ impl Schema {
 mod tests {
     use super::*;
     use crate::obelisk::db::ObeliskDb;
-    use crate::obelisk::test_support::{fixture, FIXTURE_0_38_3, FIXTURE_0_41_5};
+    use crate::obelisk::test_support::{FIXTURE_0_38_3, FIXTURE_0_41_5, fixture};
 
     #[test]
     fn detects_both_fixture_versions() {

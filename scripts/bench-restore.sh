@@ -6,8 +6,9 @@
 # 1. builds target/release/chronoscope and installs the tools (scripts/install-tools.sh,
 #    /usr/bin/time);
 # 2. builds a >= BENCH_DB_MB MiB WAL-mode SQLite database (text + compressible/random blobs +
-#    indexes) and has real Litestream v0.5.17 replicate it, with writes while it runs and a forced
-#    snapshot in between, to a file replica and to a moto S3 server on 127.0.0.1. The replicas are
+#    indexes) and has real Litestream v0.5.17 replicate it, with writes while it runs (so the
+#    replica holds a snapshot plus L2/L1/L0 files), to a file replica and to a moto S3 server on
+#    127.0.0.1. The replicas are
 #    cached under BENCH_DIR (the S3 objects as a dump with their metadata, re-uploaded to a fresh
 #    moto on every run) and reused while their COMPLETE marker exists;
 # 3. restores each replica BENCH_RUNS times with each tool, alternating, timing wall time and peak
@@ -35,8 +36,6 @@ VARIANTS="${BENCH_VARIANTS:-ls-none cs-full ls-full cs-quick ls-quick}"
 CACHE="$BENCH_DIR/replica-${DB_MB}mb"
 OUT="$BENCH_DIR/out"
 BUCKET="bench"
-WRITES_BEFORE_SNAPSHOT=12
-WRITES_AFTER_SNAPSHOT=40
 WRITE_GAP_S=0.7
 
 log() { echo "bench: $*" >&2; }
@@ -100,17 +99,28 @@ for k in sys.argv[1:]: d=d[k]
 print(d)' "$@"; }
 
 # --- 2. database and replicas -----------------------------------------------------------------
+# One uninterrupted `litestream replicate` session per replica (timeline from its start, t0):
+#   t0          initial full image (L0 TXID 1; L9 1-1)
+#   t0..+110s   a write transaction every ~0.7 s (updates all over the DB, inserts, deletes)
+#   +10s,+20s…  L1 compactions; +60s, +120s: L2; +75s: L9 snapshot (snapshot.interval)
+#   +122s       one more write after the last L1 window, so the restore needs an L0 tail too
+#   ~+130s      caught up, SIGTERM (before the next snapshot at +150s)
+# A latest-state restore then reads L9 snapshot + L2/L1 files + L0 tail, as in production.
+# (Restarting litestream around `replicate -once -force-snapshot` instead made Litestream write
+# extra full-database images into L0 and L1, so the restore read 2-3x the database size and the
+# file and S3 replicas differed; the running process's own snapshot avoids that.)
+SNAPSHOT_S=75
+WRITE_UNTIL_S=110
 write_config() { # $1 = file|s3
   local dir="$CACHE/$1"
   {
     cat <<EOF
-# Written by scripts/bench-restore.sh. L1 every 10s and L2 every 1m so that a short run leaves a
-# realistic mix of levels; L0 files are kept for an hour.
+# Written by scripts/bench-restore.sh (short intervals so a ~2 min session leaves every level).
 levels:
   - interval: 10s
   - interval: 1m
 snapshot:
-  interval: 24h
+  interval: ${SNAPSHOT_S}s
   retention: 168h
 l0-retention: 1h
 dbs:
@@ -148,7 +158,7 @@ wait_caught_up() {
     done
     if [ "$cur" = "$last" ] && [ "${cur%% *}" -ge "$min" ] && [ "$(echo "$cur" | cut -d' ' -f2)" -ge "$min" ]; then
       stable=$((stable + 1))
-      [ "$stable" -ge 5 ] && { log "replicas caught up (max L0 TXID file/s3: $cur)"; echo "$cur"; return; }
+      [ "$stable" -ge 5 ] && { log "replicas caught up (max L0 TXID file/s3: $cur)"; return; }
     else
       stable=0
     fi
@@ -159,7 +169,7 @@ wait_caught_up() {
 }
 
 build_replicas() {
-  log "building a >= ${DB_MB} MiB database and its replicas in $CACHE"
+  log "building a >= ${DB_MB} MiB database and its replicas in $CACHE (~3 min)"
   rm -rf "$CACHE"
   mkdir -p "$CACHE/file" "$CACHE/s3/dump"
   helper gen "$CACHE/base.db" "$DB_MB"
@@ -170,36 +180,22 @@ build_replicas() {
   done
   rm -f "$CACHE/base.db" "$CACHE/base.db-shm" "$CACHE/base.db-wal"
   helper mkbucket "$ENDPOINT" "$BUCKET"
-  local dbs="$CACHE/file/db.sqlite,$CACHE/s3/db.sqlite" seq r
+  local dbs="$CACHE/file/db.sqlite,$CACHE/s3/db.sqlite" seq r t0 want got
 
-  log "phase 1: replicate (initial full image) + $WRITES_BEFORE_SNAPSHOT write transactions"
+  t0=$(date +%s)
+  log "litestream replicate (file + s3), writes until t0+${WRITE_UNTIL_S}s, snapshot at t0+${SNAPSHOT_S}s"
   start_replicate file
   start_replicate s3
-  wait_caught_up 1 >/dev/null
-  seq="$(helper write "$dbs" "$WRITES_BEFORE_SNAPSHOT" "$WRITE_GAP_S")"
-  wait_caught_up 2 >/dev/null
-  stop_replicate file
-  stop_replicate s3
-
-  log "forced snapshot (replicate -once -force-snapshot)"
-  for r in file s3; do
-    "$LS" replicate -config "$CACHE/$r/litestream.yml" -once -force-snapshot >>"$CACHE/$r/replicate.log" 2>&1 ||
-      die "force-snapshot ($r) failed; see $CACHE/$r/replicate.log"
-  done
-
-  log "phase 2: replicate + $WRITES_AFTER_SNAPSHOT write transactions (L0 -> L1/L2 compactions)"
-  start_replicate file
-  start_replicate s3
-  seq="$(helper write "$dbs" "$WRITES_AFTER_SNAPSHOT" "$WRITE_GAP_S")"
-  sleep 12 # let one more L1 window close, as a live system would
-  # one last small write after the compaction so the restore needs an L0 tail too
+  wait_caught_up 1
+  helper write "$dbs" "until:$((t0 + WRITE_UNTIL_S))" "$WRITE_GAP_S" >/dev/null
+  sleep 12 # let the last L1 window close, as on a live system
   seq="$(helper write "$dbs" 1 0)"
-  wait_caught_up 3 >/dev/null
+  wait_caught_up 3
   stop_replicate file
   stop_replicate s3
+  log "replicate session took $(($(date +%s) - t0))s (the next snapshot would come at $((2 * SNAPSHOT_S))s)"
 
   log "verifying both replicas with litestream restore (expect seq=$seq)"
-  local want got
   for r in file s3; do
     rm -f "$CACHE/verify.db"
     "$LS" restore -integrity-check quick -o "$CACHE/verify.db" "$(url_of "$r")" >>"$CACHE/$r/replicate.log" 2>&1 ||
@@ -213,7 +209,7 @@ build_replicas() {
 
   log "saving the S3 objects (bodies + metadata) to $CACHE/s3/dump"
   helper s3-dump "$ENDPOINT" "$BUCKET" db "$CACHE/s3/dump" >/dev/null
-  { echo "complete $(date -u +%FT%TZ) litestream $("$LS" version) seq $seq"; } >"$CACHE/COMPLETE"
+  echo "complete $(date -u +%FT%TZ) litestream $("$LS" version) seq $seq" >"$CACHE/COMPLETE"
 }
 
 if [ "${BENCH_FRESH:-0}" = 1 ] || [ ! -f "$CACHE/COMPLETE" ]; then

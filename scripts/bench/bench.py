@@ -3,7 +3,8 @@
 
 Subcommands:
   gen DB MB                 build a >= MB MiB SQLite database (mixed text/blobs, indexes), WAL mode
-  write DB[,DB...] N SECS   N write transactions SECS apart, identical on every DB (seeded)
+  write DB[,DB...] N SECS   N write transactions SECS apart, identical on every DB (seeded);
+                            N = until:EPOCH writes until that time
   stat file DIR | stat s3 ENDPOINT BUCKET PREFIX
                             replica objects as JSON: count, bytes, per level, max L0 TXID
   s3-dump ENDPOINT BUCKET PREFIX DEST   copy a bucket prefix (bodies + user metadata) to DEST
@@ -166,7 +167,12 @@ def cmd_write(dbs, n, secs, seed="bench"):
     max_ev = c0.execute("SELECT max(id) FROM events").fetchone()[0]
     max_doc = c0.execute("SELECT max(id) FROM documents").fetchone()[0]
     seq = c0.execute("SELECT v FROM bench_meta WHERE k='seq'").fetchone()[0]
-    for t in range(int(n)):
+    # N is a count, or "until:EPOCH" = keep writing until that wall-clock time.
+    until = float(n.split(":", 1)[1]) if str(n).startswith("until:") else None
+    count = 10**9 if until else int(n)
+    t = 0
+    while t < count and (until is None or time.time() < until):
+        t += 1
         rng = random.Random(f"{seed}-{seq}")
         ops = []
         for _ in range(300):  # payload/blob updates anywhere in the table
@@ -202,7 +208,7 @@ def cmd_write(dbs, n, secs, seed="bench"):
             for sql, args in ops:
                 con.execute(sql, args)
             con.execute("COMMIT")
-        if t + 1 < int(n):
+        if t < count:
             time.sleep(float(secs))
     for con in cons:
         con.close()

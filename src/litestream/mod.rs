@@ -1,6 +1,7 @@
 //! Litestream replica formats (v0.5 LTX levels and v0.3 generations), the catalog of restore
 //! points, restore planning, restore execution and verification.
 
+pub mod cache;
 pub mod catalog;
 pub mod error;
 pub mod ltx;

@@ -18,6 +18,7 @@ mod component;
 mod db;
 mod delays;
 mod deployments;
+pub mod describe;
 mod error;
 mod event;
 mod execution_log;

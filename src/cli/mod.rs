@@ -1,0 +1,207 @@
+//! The command-line interface: headless twins of the app's features, for scripts and CI.
+//!
+//! One file per group of commands; this file holds the command tree and the dispatch.
+
+mod args;
+mod backup_cmds;
+mod db_cmds;
+mod progress_bar;
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context, Result, anyhow};
+use chrono::{DateTime, Utc};
+use clap::{Parser, Subcommand};
+
+pub use args::{DbArgs, ReplicaArgs, S3Args, TargetArgs};
+use crate::litestream::{Cancel, RestoreError};
+
+/// Chronoscope: browse, verify and restore Litestream backups of SQLite databases, and step
+/// through the durable-workflow executions stored in them.
+#[derive(Parser, Debug)]
+#[command(name = "chronoscope", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// List a replica's restore points: levels or generations, TXID and time ranges, problems.
+    Backups {
+        #[command(flatten)]
+        replica: ReplicaArgs,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Find every replica (tenant) below an S3 prefix or a folder.
+    Tenants {
+        /// `s3://bucket/prefix`, a folder, or `file:///path`.
+        location: String,
+        #[command(flatten)]
+        s3: S3Args,
+        #[arg(long)]
+        json: bool,
+        /// Parallel listing requests.
+        #[arg(long, default_value_t = 16)]
+        concurrency: usize,
+    },
+    /// Restore a replica into a verified SQLite file.
+    Restore {
+        #[command(flatten)]
+        replica: ReplicaArgs,
+        /// Output database file (written to a temp file first, renamed after verification).
+        #[arg(short, long)]
+        output: PathBuf,
+        #[command(flatten)]
+        target: TargetArgs,
+        /// Print the plan and do nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Machine-readable output.
+        #[arg(long)]
+        json: bool,
+        /// Replace OUTPUT if it exists.
+        #[arg(long)]
+        overwrite: bool,
+        /// Use `PRAGMA quick_check` instead of the full `integrity_check`.
+        #[arg(long)]
+        quick_check: bool,
+        /// Parallel downloads.
+        #[arg(long, default_value_t = 8)]
+        concurrency: usize,
+        #[arg(long)]
+        no_progress: bool,
+    },
+    /// Read every object of a replica and check every checksum and the chain.
+    Verify {
+        #[command(flatten)]
+        replica: ReplicaArgs,
+        #[arg(long)]
+        json: bool,
+        #[arg(long, default_value_t = 8)]
+        concurrency: usize,
+        #[arg(long)]
+        no_progress: bool,
+    },
+    /// List the executions of an Obelisk database (a SQLite file, or a replica restored first).
+    Executions {
+        #[command(flatten)]
+        db: DbArgs,
+        /// pending, locked, blocked, finished, unfinished, paused, cancelling, ok, err, failed.
+        #[arg(long)]
+        status: Option<String>,
+        /// Only functions whose FFQN starts with this.
+        #[arg(long)]
+        ffqn: Option<String>,
+        /// Only executions whose ID starts with this.
+        #[arg(long)]
+        id: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show an execution's log with decoded events.
+    Events {
+        #[command(flatten)]
+        db: DbArgs,
+        /// `E_…` (top-level or derived child ID).
+        execution_id: String,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// Parse and run the command line; the process exit code.
+pub fn run() -> ExitCode {
+    let cli = Cli::parse();
+    let Some(command) = cli.command else {
+        return run_demo();
+    };
+    match run_command(command) {
+        Ok(code) => code,
+        Err(e) => {
+            let cancelled = e.downcast_ref::<RestoreError>().is_some_and(|e| matches!(e, RestoreError::Cancelled));
+            eprintln!("error: {}", one_line(&e));
+            if cancelled { ExitCode::from(130) } else { ExitCode::FAILURE }
+        }
+    }
+}
+
+/// The error and its causes on one line (causes already in the message are not repeated).
+fn one_line(e: &anyhow::Error) -> String {
+    let mut msg = e.to_string();
+    for cause in e.chain().skip(1) {
+        let c = cause.to_string();
+        if !msg.contains(&c) {
+            msg.push_str(": ");
+            msg.push_str(&c);
+        }
+    }
+    msg.replace('\n', " ")
+}
+
+/// With no command: show the bundled demo fleet.
+fn run_demo() -> ExitCode {
+    let demo = demo_dir();
+    println!("Chronoscope {} — no command given; showing the bundled demo fleet in {}\n", env!("CARGO_PKG_VERSION"), demo.display());
+    let command = Command::Tenants { location: demo.display().to_string(), s3: S3Args::default(), json: false, concurrency: 4 };
+    let code = run_command(command).unwrap_or_else(|e| {
+        eprintln!("error: {}", one_line(&e));
+        ExitCode::FAILURE
+    });
+    println!("\nTry: chronoscope backups {}/tenant-alpha", demo.display());
+    println!("     chronoscope restore {}/tenant-alpha -o /tmp/alpha.db", demo.display());
+    println!("     chronoscope executions {}/tenant-alpha", demo.display());
+    println!("     chronoscope --help");
+    code
+}
+
+/// The bundled demo replicas (next to the executable's crate, or in the current directory).
+pub fn demo_dir() -> PathBuf {
+    let built_in = Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/demo");
+    if built_in.is_dir() { built_in } else { PathBuf::from("assets/demo") }
+}
+
+fn run_command(command: Command) -> Result<ExitCode> {
+    let cancel = Cancel::new();
+    {
+        let cancel = cancel.clone();
+        // Ctrl-C cancels the running work (the temp output is removed on the way out); a second
+        // Ctrl-C, for work stuck in a network call, exits at once.
+        let _ = ctrlc::set_handler(move || {
+            if cancel.is_cancelled() {
+                std::process::exit(130);
+            }
+            eprintln!("\ncancelling… (Ctrl-C again to quit at once)");
+            cancel.cancel();
+        });
+    }
+    match command {
+        Command::Backups { replica, json } => backup_cmds::backups(&replica, json),
+        Command::Tenants { location, s3, json, concurrency } => backup_cmds::tenants(&location, &s3, json, concurrency, &cancel),
+        Command::Restore { replica, output, target, dry_run, json, overwrite, quick_check, concurrency, no_progress } => {
+            let opts = backup_cmds::RestoreCmd { output, dry_run, json, overwrite, quick_check, concurrency, no_progress };
+            backup_cmds::restore(&replica, &target, &opts, &cancel)
+        }
+        Command::Verify { replica, json, concurrency, no_progress } => backup_cmds::verify(&replica, json, concurrency, no_progress, &cancel),
+        Command::Executions { db, status, ffqn, id, json } => db_cmds::executions(&db, status.as_deref(), ffqn, id, json, &cancel),
+        Command::Events { db, execution_id, json } => db_cmds::events(&db, &execution_id, json, &cancel),
+    }
+}
+
+/// An RFC 3339 time from the command line.
+pub fn parse_time(s: &str) -> Result<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(s)
+        .map(|t| t.with_timezone(&Utc))
+        .with_context(|| format!("invalid timestamp `{s}` (expected RFC 3339, e.g. 2026-11-24T09:23:30.5Z)"))
+}
+
+/// A hexadecimal number (TXID, WAL index) from the command line.
+pub fn parse_hex(s: &str, what: &str) -> Result<u64> {
+    let digits = s.trim_start_matches("0x");
+    if digits.is_empty() || digits.len() > 16 {
+        return Err(anyhow!("invalid {what} `{s}`: expected up to 16 hexadecimal digits"));
+    }
+    u64::from_str_radix(digits, 16).map_err(|_| anyhow!("invalid {what} `{s}`: expected hexadecimal digits"))
+}

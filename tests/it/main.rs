@@ -2,6 +2,7 @@
 mod support;
 
 mod corruption;
+mod db_cmds;
 mod interop_v3;
 mod interop_v5;
 mod options;

@@ -99,18 +99,19 @@ for k in sys.argv[1:]: d=d[k]
 print(d)' "$@"; }
 
 # --- 2. database and replicas -----------------------------------------------------------------
-# One uninterrupted `litestream replicate` session per replica (timeline from its start, t0):
-#   t0          initial full image (L0 TXID 1; L9 1-1)
-#   t0..+110s   a write transaction every ~0.7 s (updates all over the DB, inserts, deletes)
-#   +10s,+20s…  L1 compactions; +60s, +120s: L2; +75s: L9 snapshot (snapshot.interval)
-#   +122s       one more write after the last L1 window, so the restore needs an L0 tail too
-#   ~+130s      caught up, SIGTERM (before the next snapshot at +150s)
+# One uninterrupted `litestream replicate` session per replica:
+#   start        full image (L0 TXID 1, L9 1-1); then a write transaction every ~0.7 s (updates all
+#                over the DB, inserts, deletes), L1 compactions every 10 s, L2 every 1 min
+#   ~+80 s       Litestream's own periodic L9 snapshot (next one is due snapshot.interval after the
+#                newest snapshot's data time: TXID 1 = database creation time)
+#   snapshot+35s writes stop; 12 s later one more write (an L0 tail after the last L1 window)
+#   ~+140 s      caught up; SIGTERM (well before the next snapshot at ~+170 s)
 # A latest-state restore then reads L9 snapshot + L2/L1 files + L0 tail, as in production.
 # (Restarting litestream around `replicate -once -force-snapshot` instead made Litestream write
 # extra full-database images into L0 and L1, so the restore read 2-3x the database size and the
 # file and S3 replicas differed; the running process's own snapshot avoids that.)
-SNAPSHOT_S=75
-WRITE_UNTIL_S=110
+SNAPSHOT_S=90
+WRITE_AFTER_SNAPSHOT_S=35
 write_config() { # $1 = file|s3
   local dir="$CACHE/$1"
   {
@@ -183,17 +184,27 @@ build_replicas() {
   local dbs="$CACHE/file/db.sqlite,$CACHE/s3/db.sqlite" seq r t0 want got
 
   t0=$(date +%s)
-  log "litestream replicate (file + s3), writes until t0+${WRITE_UNTIL_S}s, snapshot at t0+${SNAPSHOT_S}s"
+  log "litestream replicate (file + s3) with writes; waiting for Litestream's periodic snapshot"
   start_replicate file
   start_replicate s3
   wait_caught_up 1
-  helper write "$dbs" "until:$((t0 + WRITE_UNTIL_S))" "$WRITE_GAP_S" >/dev/null
+  local snaps
+  while :; do
+    helper write "$dbs" 5 "$WRITE_GAP_S" >/dev/null
+    snaps="$(stat_of file | json_get levels 9 2>/dev/null || echo 0) $(stat_of s3 | json_get levels 9 2>/dev/null || echo 0)"
+    [ "$snaps" = "2 2" ] && break
+    [ $(($(date +%s) - t0)) -lt 300 ] || die "no periodic snapshot after 300 s (L9 file/s3: $snaps)"
+  done
+  log "snapshot taken at t0+$(($(date +%s) - t0))s; ${WRITE_AFTER_SNAPSHOT_S}s more writes"
+  helper write "$dbs" "until:$(($(date +%s) + WRITE_AFTER_SNAPSHOT_S))" "$WRITE_GAP_S" >/dev/null
   sleep 12 # let the last L1 window close, as on a live system
   seq="$(helper write "$dbs" 1 0)"
   wait_caught_up 3
   stop_replicate file
   stop_replicate s3
-  log "replicate session took $(($(date +%s) - t0))s (the next snapshot would come at $((2 * SNAPSHOT_S))s)"
+  snaps="$(stat_of file | json_get levels 9) $(stat_of s3 | json_get levels 9)"
+  log "replicate session took $(($(date +%s) - t0))s; L9 snapshots file/s3: $snaps"
+  [ "$snaps" = "2 2" ] || log "WARNING: expected exactly 2 snapshots per replica (the restore may read only the last one)"
 
   log "verifying both replicas with litestream restore (expect seq=$seq)"
   for r in file s3; do
@@ -223,6 +234,7 @@ fi
 rm -rf "$OUT"
 mkdir -p "$OUT"
 LOAD_START="$(cut -d' ' -f1-3 /proc/loadavg)"
+: >"$OUT/load.txt"
 RESULTS="$OUT/results.tsv"
 : >"$RESULTS"
 IDENTICAL="yes"
@@ -254,6 +266,7 @@ for r in file s3; do
       rm -rf "$o" "$o"-* "$o".*
       read -r -a cmd <<<"$(restore_cmd "$r" "$v" "$o")" # paths contain no spaces
       sync
+      cut -d' ' -f1 /proc/loadavg >>"$OUT/load.txt"
       if ! /usr/bin/time -f '%e %M %U %S' -o "$OUT/time.txt" "${cmd[@]}" >"$OUT/last.log" 2>&1; then
         cat "$OUT/last.log" >&2
         die "restore failed: ${cmd[*]}"
@@ -286,10 +299,12 @@ file_ref="$OUT/file-reference.db"
 import json, os, platform, sys
 cache, out, runs, identical, lsv, csv, load_start, dbinfo, fstat, sstat = sys.argv[1:]
 db = json.loads(dbinfo)
+loads = [float(x) for x in open(os.path.join(out, "load.txt")).read().split()] or [0.0]
 cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
 meta = dict(litestream_version=lsv, chronoscope_version=csv,
             host=f"{os.cpu_count()} CPUs ({cpu}); load avg (1/5/15 min) {load_start} at start, "
-                 f"{' '.join(f'{x:.2f}' for x in os.getloadavg())} at end",
+                 f"{' '.join(f'{x:.2f}' for x in os.getloadavg())} at end; 1-min load before each run "
+                 f"{min(loads):.2f}..{max(loads):.2f}",
             db_bytes=db["file_bytes"], db_pages=db["page_count"], page_size=db["page_size"],
             events=db["events"], documents=db["documents"], runs=int(runs), identical=identical, replicas={})
 for name, st in (("file", fstat), ("s3", sstat)):

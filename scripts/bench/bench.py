@@ -162,6 +162,9 @@ def cmd_write(dbs, n, secs, seed="bench"):
         con = sqlite3.connect(db, isolation_level=None, timeout=30)
         con.execute("PRAGMA busy_timeout=30000")
         con.execute("PRAGMA synchronous=NORMAL")
+        # Litestream's advice for write-heavy apps: let Litestream do the checkpoints. With SQLite's
+        # autocheckpoint the WAL restarts under Litestream's feet and it re-uploads the whole DB.
+        con.execute("PRAGMA wal_autocheckpoint=0")
         cons.append(con)
     c0 = cons[0]
     max_ev = c0.execute("SELECT max(id) FROM events").fetchone()[0]

@@ -10,4 +10,5 @@ pub mod format;
 pub mod litestream;
 pub mod obelisk;
 pub mod parallel;
+pub mod replay;
 pub mod storage;

@@ -14,6 +14,7 @@
 mod macros;
 
 mod backtraces;
+mod bulk;
 mod component;
 mod db;
 mod delays;
@@ -35,6 +36,7 @@ mod time;
 mod test_support;
 
 pub use backtraces::{Backtrace, ComponentSource, Frame, FrameSymbol, find_source};
+pub use bulk::{ExecutionRows, IdRange};
 pub use component::{ComponentId, ComponentType, ContentDigest};
 pub use db::ObeliskDb;
 pub use delays::PendingDelay;

@@ -1,0 +1,219 @@
+//! Reading every execution's log and responses in a few range queries (whole-database replay),
+//! instead of two queries per execution.
+
+use super::db::ObeliskDb;
+use super::error::ObeliskError;
+use super::event::Event;
+use super::execution_log::LogEntry;
+use super::ids::ExecutionId;
+use super::responses::{JoinSetResponse, ResponseKind};
+
+/// A slice `[from, to)` of the execution-ID space (`None` = unbounded), in SQLite's text order.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct IdRange {
+    pub from: Option<String>,
+    pub to: Option<String>,
+}
+
+impl IdRange {
+    /// `WHERE` conditions on `column` with parameters `?1`/`?2`, and the parameters.
+    fn condition(&self, column: &str) -> (String, Vec<String>) {
+        let mut conditions = vec!["1".to_owned()];
+        let mut params = Vec::new();
+        if let Some(from) = &self.from {
+            params.push(from.clone());
+            conditions.push(format!("{column} >= ?{}", params.len()));
+        }
+        if let Some(to) = &self.to {
+            params.push(to.clone());
+            conditions.push(format!("{column} < ?{}", params.len()));
+        }
+        (conditions.join(" AND "), params)
+    }
+}
+
+/// One execution's log (by version) and responses (in arrival order).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExecutionRows {
+    pub id: ExecutionId,
+    pub log: Vec<LogEntry>,
+    pub responses: Vec<JoinSetResponse>,
+}
+
+type RawResponse =
+    (String, i64, Option<i64>, String, String, Option<String>, Option<i64>, Option<String>, Option<i64>, Option<String>, Option<String>);
+
+impl ObeliskDb {
+    /// Ranges of whole executions with about `max_rows` log rows each (counted from
+    /// `t_state.corresponding_version`), together covering every execution ID.
+    pub fn execution_ranges(&self, max_rows: u64) -> Result<Vec<IdRange>, ObeliskError> {
+        let rows: Vec<(String, i64)> = self.query(
+            "SELECT execution_id, corresponding_version FROM t_state ORDER BY execution_id",
+            [],
+            "listing executions by ID",
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
+        let mut ranges = Vec::new();
+        let mut current = IdRange::default();
+        let mut in_current = 0u64;
+        for (id, version) in rows {
+            let count = u64::try_from(version).unwrap_or(0) + 1;
+            if in_current > 0 && in_current + count > max_rows {
+                current.to = Some(id.clone());
+                ranges.push(std::mem::replace(&mut current, IdRange { from: Some(id), to: None }));
+                in_current = 0;
+            }
+            in_current += count;
+        }
+        ranges.push(current);
+        Ok(ranges)
+    }
+
+    /// Logs and responses of every execution with log rows in `range`, ordered by ID (two queries).
+    pub fn load_range(&self, range: &IdRange) -> Result<Vec<ExecutionRows>, ObeliskError> {
+        let (condition, params) = range.condition("execution_id");
+        let rows: Vec<(String, i64, String, String, String)> = self.query(
+            &format!(
+                "SELECT execution_id, version, created_at, variant, json_value FROM t_execution_log
+                 WHERE {condition} ORDER BY execution_id, version"
+            ),
+            rusqlite::params_from_iter(&params),
+            "reading execution logs",
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+        )?;
+        let mut out: Vec<ExecutionRows> = Vec::new();
+        let mut current_text = String::new();
+        for (id, version, created_at, variant, json) in rows {
+            if out.is_empty() || id != current_text {
+                out.push(ExecutionRows {
+                    id: self.parse(&id, "t_execution_log.execution_id")?,
+                    log: Vec::new(),
+                    responses: Vec::new(),
+                });
+                current_text = id;
+            }
+            let at = format!("t_execution_log {current_text} v{version}");
+            let entry = LogEntry {
+                version: self.unsigned(version, &at)?,
+                created_at: self.time(&created_at, &at)?,
+                event: Event::decode(&variant, &json),
+            };
+            if let Some(last) = out.last_mut() {
+                last.log.push(entry);
+            }
+        }
+        self.attach_responses(range, &mut out)?;
+        Ok(out)
+    }
+
+    /// Reads the responses of `range` and appends each to its execution in `out` (responses of
+    /// an execution without log rows get an entry of their own).
+    fn attach_responses(&self, range: &IdRange, out: &mut Vec<ExecutionRows>) -> Result<(), ObeliskError> {
+        let has_seq = self.schema().has_column("t_join_set_response", "seq");
+        let (condition, params) = range.condition("r.execution_id");
+        let sql = format!(
+            "SELECT r.execution_id, r.id, {seq}, r.created_at, r.join_set_id, r.delay_id, r.delay_success,
+                    r.child_execution_id, r.finished_version, l.variant, l.json_value
+             FROM t_join_set_response r
+             LEFT JOIN t_execution_log l ON l.execution_id = r.child_execution_id AND l.version = r.finished_version
+             WHERE {condition}
+             ORDER BY r.execution_id, {order}",
+            seq = if has_seq { "r.seq" } else { "NULL" },
+            order = if has_seq { "r.seq, r.id" } else { "r.id" },
+        );
+        let rows: Vec<RawResponse> =
+            self.query(&sql, rusqlite::params_from_iter(&params), "reading join set responses", |r| {
+                Ok((
+                    r.get(0)?,
+                    r.get(1)?,
+                    r.get(2)?,
+                    r.get(3)?,
+                    r.get(4)?,
+                    r.get(5)?,
+                    r.get(6)?,
+                    r.get(7)?,
+                    r.get(8)?,
+                    r.get(9)?,
+                    r.get(10)?,
+                ))
+            })?;
+        let mut position = 0;
+        for row in rows {
+            let id: ExecutionId = self.parse(&row.0, "t_join_set_response.execution_id")?;
+            while out.get(position).is_some_and(|e| e.id.to_string() < row.0) {
+                position += 1;
+            }
+            if out.get(position).is_none_or(|e| e.id != id) {
+                out.insert(position, ExecutionRows { id, log: Vec::new(), responses: Vec::new() });
+            }
+            let response = self.bulk_response(row)?;
+            if let Some(e) = out.get_mut(position) {
+                e.responses.push(response);
+            }
+        }
+        Ok(())
+    }
+
+    fn bulk_response(&self, row: RawResponse) -> Result<JoinSetResponse, ObeliskError> {
+        let (_, id, seq, created_at, join_set_id, delay_id, delay_success, child, finished_version, variant, json) = row;
+        let at = format!("t_join_set_response id {id}");
+        let kind = match (delay_id, child) {
+            (Some(delay_id), None) => ResponseKind::DelayFinished {
+                delay_id: self.parse(&delay_id, &at)?,
+                success: delay_success.is_some_and(|s| s != 0),
+            },
+            (None, Some(child)) => {
+                let result = match (variant, json) {
+                    (Some(variant), Some(json)) => match Event::decode(&variant, &json) {
+                        Event::Finished(f) => Some(f.retval),
+                        _ => None,
+                    },
+                    _ => None,
+                };
+                let version =
+                    finished_version.ok_or_else(|| self.data_error(format_args!("{at}: no finished_version")))?;
+                ResponseKind::ChildExecutionFinished {
+                    child_execution_id: self.parse(&child, &at)?,
+                    finished_version: self.unsigned(version, &at)?,
+                    result,
+                }
+            }
+            _ => return Err(self.data_error(format_args!("{at}: needs exactly one of delay_id and child_execution_id"))),
+        };
+        Ok(JoinSetResponse {
+            id,
+            seq: seq.map(|s| self.unsigned(s, &at)).transpose()?,
+            created_at: self.time(&created_at, &at)?,
+            join_set_id: self.parse(&join_set_id, &at)?,
+            kind,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::obelisk::test_support::{FIXTURE_0_38_3, FIXTURE_0_41_5, open};
+
+    #[test]
+    fn ranges_load_the_same_rows_as_per_execution_queries() {
+        for fixture in [FIXTURE_0_38_3, FIXTURE_0_41_5] {
+            let db = open(fixture);
+            let ranges = db.execution_ranges(40).unwrap_or_else(|e| panic!("{e}"));
+            assert!(ranges.len() > 3, "{fixture}: {ranges:?}");
+            assert_eq!((ranges[0].from.as_ref(), ranges.last().and_then(|r| r.to.as_ref())), (None, None));
+            let mut loaded = Vec::new();
+            for range in &ranges {
+                loaded.extend(db.load_range(range).unwrap_or_else(|e| panic!("{e}")));
+            }
+            let all = db.list_executions(&Default::default()).unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(loaded.len(), all.len(), "{fixture}");
+            for rows in &loaded {
+                assert_eq!(rows.log, db.execution_log(&rows.id).unwrap_or_else(|e| panic!("{e}")), "{}", rows.id);
+                assert_eq!(rows.responses, db.responses(&rows.id).unwrap_or_else(|e| panic!("{e}")), "{}", rows.id);
+            }
+            let whole = db.load_range(&IdRange::default()).unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(whole, loaded);
+        }
+    }
+}

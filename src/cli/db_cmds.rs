@@ -40,7 +40,8 @@ pub fn resolve_db(db: &DbArgs, cancel: &Cancel) -> Result<PathBuf> {
     Ok(path)
 }
 
-fn open(db: &DbArgs, cancel: &Cancel) -> Result<ObeliskDb> {
+/// Opens the Obelisk database behind `db` (restoring a replica first), printing its warnings.
+pub fn open_db(db: &DbArgs, cancel: &Cancel) -> Result<ObeliskDb> {
     let path = resolve_db(db, cancel)?;
     let odb = ObeliskDb::open(&path)?;
     for w in odb.warnings() {
@@ -51,7 +52,7 @@ fn open(db: &DbArgs, cancel: &Cancel) -> Result<ObeliskDb> {
 
 /// `chronoscope executions`.
 pub fn executions(db: &DbArgs, status: Option<&str>, ffqn: Option<String>, id: Option<String>, json: bool, cancel: &Cancel) -> Result<ExitCode> {
-    let odb = open(db, cancel)?;
+    let odb = open_db(db, cancel)?;
     let status = status.map(|s| s.parse()).transpose().map_err(|e| anyhow::anyhow!("--status: {e}"))?;
     let filter = ExecutionFilter { status, ffqn_prefix: ffqn, id_prefix: id, ..Default::default() };
     let list = odb.list_executions(&filter)?;
@@ -81,7 +82,7 @@ pub fn executions(db: &DbArgs, status: Option<&str>, ffqn: Option<String>, id: O
 
 /// `chronoscope events`.
 pub fn events(db: &DbArgs, execution_id: &str, json: bool, cancel: &Cancel) -> Result<ExitCode> {
-    let odb = open(db, cancel)?;
+    let odb = open_db(db, cancel)?;
     let id: ExecutionId = execution_id.parse().with_context(|| format!("invalid execution ID `{execution_id}`"))?;
     let log = odb.execution_log(&id)?;
     if json {

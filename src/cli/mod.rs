@@ -6,6 +6,8 @@ mod args;
 mod backup_cmds;
 mod db_cmds;
 mod progress_bar;
+mod replay_cmds;
+mod replay_text;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -110,6 +112,39 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Replay an execution and show its state at a step: pending state, join sets, children,
+    /// delays, retries and what the workflow received. DB may also be a file from `export`.
+    Replay {
+        #[command(flatten)]
+        db: DbArgs,
+        /// `E_…`; optional for an export file (its root execution).
+        execution_id: Option<String>,
+        /// 0-based step (log events with responses interleaved); default: the last.
+        #[arg(long)]
+        step: Option<usize>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Replay every execution and compare with Obelisk's own state (`t_state`); exit 1 on findings.
+    Check {
+        #[command(flatten)]
+        db: DbArgs,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Write an execution with its children (events, responses, logs, replayed states) as one
+    /// JSON document, which `replay` and the app open again.
+    Export {
+        #[command(flatten)]
+        db: DbArgs,
+        execution_id: String,
+        /// The JSON file to write (atomically).
+        #[arg(short, long)]
+        output: PathBuf,
+        /// Print a machine-readable summary.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// Parse and run the command line; the process exit code.
@@ -187,6 +222,9 @@ fn run_command(command: Command) -> Result<ExitCode> {
         Command::Verify { replica, json, concurrency, no_progress } => backup_cmds::verify(&replica, json, concurrency, no_progress, &cancel),
         Command::Executions { db, status, ffqn, id, json } => db_cmds::executions(&db, status.as_deref(), ffqn, id, json, &cancel),
         Command::Events { db, execution_id, json } => db_cmds::events(&db, &execution_id, json, &cancel),
+        Command::Replay { db, execution_id, step, json } => replay_cmds::replay(&db, execution_id.as_deref(), step, json, &cancel),
+        Command::Check { db, json } => replay_cmds::check(&db, json, &cancel),
+        Command::Export { db, execution_id, output, json } => replay_cmds::export(&db, &execution_id, &output, json, &cancel),
     }
 }
 

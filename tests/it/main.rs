@@ -6,6 +6,7 @@ mod db_cmds;
 mod interop_v3;
 mod interop_v5;
 mod options;
+mod replay;
 mod restore_fixtures;
 mod s3_fixtures;
 mod s3_fleet;

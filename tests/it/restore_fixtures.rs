@@ -98,7 +98,7 @@ fn fleet_v03_tenant_restores_to_the_recorded_state() {
 }
 
 /// The folder containing `generations/` inside an extracted tarball.
-fn find_replica_root(dir: &Path) -> PathBuf {
+pub fn find_replica_root(dir: &Path) -> PathBuf {
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
         if d.join("generations").is_dir() || d.join("ltx").is_dir() {

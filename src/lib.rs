@@ -12,3 +12,4 @@ pub mod obelisk;
 pub mod parallel;
 pub mod replay;
 pub mod storage;
+pub mod ui;

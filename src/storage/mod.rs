@@ -11,7 +11,7 @@ mod s3;
 
 pub use address::{ReplicaAddress, S3Options, parse_address};
 pub use local::LocalStore;
-pub use s3::{S3Location, S3Store};
+pub use s3::{S3Location, S3Store, runtime};
 
 use std::collections::BTreeMap;
 use std::io::Read;

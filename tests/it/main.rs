@@ -10,3 +10,4 @@ mod replay;
 mod restore_fixtures;
 mod s3_fixtures;
 mod s3_fleet;
+mod ui;

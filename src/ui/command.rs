@@ -1,0 +1,54 @@
+//! Commands: what views ask for. Views push them while drawing; the app applies them after the
+//! frame is drawn (and from keyboard shortcuts in `logic`).
+
+use std::path::PathBuf;
+
+use crate::litestream::plan::RestoreTarget;
+use crate::obelisk::ExecutionId;
+
+use super::app::Screen;
+use super::dialogs::DialogPurpose;
+use super::sources::SourceConfig;
+use super::theme::ThemeChoice;
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Command {
+    /// Show a source's tenants (discovered in the background).
+    SelectSource(SourceConfig),
+    /// Remember a source and show it.
+    AddSource(SourceConfig),
+    RemoveSource(SourceConfig),
+    /// Discover the current source's tenants again.
+    Refresh,
+    /// Select a tenant (by index into the tenant rows) and load its restore points.
+    SelectTenant(usize),
+    /// Restore the selected tenant at this point into the cache, then open it.
+    Restore(RestoreTarget),
+    CancelRestore,
+    /// Open a SQLite database file (or an export JSON) directly.
+    OpenFile(PathBuf),
+    /// Open an execution of the open database in time travel.
+    OpenExecution(ExecutionId),
+    Show(Screen),
+    /// Move the cursor of the current execution to this step.
+    SetStep(usize),
+    /// Move by this many visible steps (negative: back).
+    StepBy(isize),
+    StepFirst,
+    StepLast,
+    /// Step into a child (or scheduled) execution of the current one.
+    StepInto(ExecutionId),
+    /// Step into the child whose request, result or receipt is at the cursor (Enter).
+    StepIntoCursor,
+    /// Back to the parent, at the same moment.
+    StepOut,
+    /// Back out to the `depth`-th execution of the breadcrumb (0: the root).
+    StepOutTo(usize),
+    /// Focus the filter field of the current screen.
+    FocusFilter,
+    CopyBreadcrumb,
+    /// Ask for a path, then do what the purpose says.
+    Dialog(DialogPurpose),
+    SetTheme(ThemeChoice),
+    DismissMessage,
+}

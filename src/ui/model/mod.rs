@@ -1,0 +1,12 @@
+//! UI-side models: what the views draw, with derived data (filtered and sorted row lists, the
+//! replayed state at the cursor) cached and rebuilt only when their inputs change.
+
+pub mod executions;
+pub mod restore;
+pub mod tenants;
+pub mod timetravel;
+
+/// Case-insensitive "contains", for filter fields (`needle` already lowercased).
+pub fn matches(haystack: &str, needle_lower: &str) -> bool {
+    needle_lower.is_empty() || haystack.to_lowercase().contains(needle_lower)
+}

@@ -1,0 +1,78 @@
+//! Shared set-up: an app over the bundled demo with a temp restore cache, a fixed clock and
+//! scripted dialogs, and bounded waits for background results.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use chronoscope::ui::dialogs::ScriptedDialogs;
+use chronoscope::ui::settings::Settings;
+use chronoscope::ui::{App, AppOptions};
+use egui_kittest::Harness;
+
+use crate::support::repo;
+
+/// The fixed "now" of every UI test (ages in screenshots do not change).
+pub fn now() -> chrono::DateTime<chrono::Utc> {
+    "2026-11-24T12:00:00Z".parse().expect("a time")
+}
+
+/// Options for an app over the bundled demo, restoring into `cache`.
+pub fn options(cache: &Path) -> AppOptions {
+    AppOptions {
+        open: None,
+        demo_dir: repo().join("assets/demo"),
+        cache_dir: cache.to_path_buf(),
+        dialogs: Box::new(ScriptedDialogs::default()),
+        settings: Some(Settings::default()),
+        now: Some(now()),
+        restore_gate: None,
+        s3_credentials: None,
+    }
+}
+
+/// A harness running the real app (1x scale, 1400×900).
+pub fn harness(options: AppOptions) -> Harness<'static, App> {
+    Harness::builder()
+        .with_size([1400.0, 900.0])
+        .with_pixels_per_point(1.0)
+        .with_max_steps(1000)
+        .build_eframe(move |cc| App::new(cc, options))
+}
+
+/// Step frames until `ready(app)` holds; panics after 60 s with the app's last message.
+pub fn wait_for(h: &mut Harness<'_, App>, what: &str, ready: impl Fn(&App) -> bool) {
+    let start = Instant::now();
+    loop {
+        h.step();
+        if ready(h.state()) {
+            // Let the views lay out what arrived.
+            h.run_steps(3);
+            return;
+        }
+        if start.elapsed() > Duration::from_secs(60) {
+            let state = h.state();
+            panic!(
+                "timed out waiting for {what}; message: {:?}, tenants error: {:?}, restore error: {:?}",
+                state.message, state.tenants.error, state.restore.error
+            );
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+/// Wait for the demo fleet's tenants, select `tenant` and wait for its restore points.
+pub fn select_tenant(h: &mut Harness<'_, App>, tenant: &str) {
+    wait_for(h, "tenants", |a| a.tenants.loading.is_none() && !a.tenants.rows().is_empty());
+    use egui_kittest::kittest::Queryable;
+    h.get_by_label(tenant).click();
+    wait_for(h, "restore points", |a| matches!(a.restore.catalog, Some(Ok(_))));
+}
+
+/// Files (not folders) directly in `dir`.
+pub fn files_in(dir: &Path) -> Vec<String> {
+    std::fs::read_dir(dir)
+        .map(|rd| {
+            rd.flatten().filter(|e| e.path().is_file()).map(|e| e.file_name().to_string_lossy().into_owned()).collect()
+        })
+        .unwrap_or_default()
+}

@@ -1,0 +1,8 @@
+//! The desktop app driven headlessly with egui_kittest: the real `App` on the bundled demo, on
+//! fixture replicas in a real S3 server (moto), and PNG snapshots of the main screens.
+
+mod demo_flow;
+mod kit;
+mod restore_cancel;
+mod s3_source;
+mod screenshots;

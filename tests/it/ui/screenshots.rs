@@ -1,0 +1,51 @@
+//! PNG snapshots of the main screens, kept in `screenshots/` (shown in the README) and compared
+//! on every run (`UPDATE_SNAPSHOTS=1` rewrites them).
+
+use egui::Key;
+use egui_kittest::SnapshotOptions;
+use egui_kittest::kittest::Queryable;
+
+use super::kit::{harness, options, select_tenant, wait_for};
+
+const PARENT: &str = "E_01M86FEWCGVEWKA4MWX3D41J75";
+
+fn snapshot_options() -> SnapshotOptions {
+    SnapshotOptions::new().output_path(crate::support::repo().join("screenshots"))
+}
+
+#[test]
+fn screenshots_of_the_main_screens() {
+    let cache = tempfile::tempdir().unwrap();
+    let mut h = harness(options(cache.path()));
+    h.set_render_cursor(false);
+    select_tenant(&mut h, "tenant-alpha");
+    h.run_steps(2);
+    h.snapshot_options("tenants-and-restore-points", &snapshot_options());
+
+    h.get_by_label("Restore latest").click();
+    wait_for(&mut h, "executions", |a| a.executions.is_some());
+    let parent: chronoscope::obelisk::ExecutionId = PARENT.parse().unwrap();
+    h.state_mut().executions.as_mut().unwrap().toggle(&parent);
+    h.run_steps(2);
+    h.snapshot_options("executions", &snapshot_options());
+
+    h.get_by_label(PARENT).click();
+    wait_for(&mut h, "the replay", |a| a.timetravel.is_some());
+    // The step where the child's result is received.
+    let target = {
+        let tt = h.state().timetravel.as_ref().unwrap();
+        let node = tt.node().unwrap();
+        node.children[0].span.as_ref().unwrap().received_step.unwrap()
+    };
+    while h.state().timetravel.as_ref().unwrap().current().step < target {
+        h.key_press(Key::ArrowRight);
+        h.run_steps(1);
+    }
+    h.run_steps(2);
+    h.snapshot_options("time-travel", &snapshot_options());
+
+    let child = format!("Result of {PARENT}.o:1-serial_1");
+    h.get_by_label(&child).click();
+    h.run_steps(3);
+    h.snapshot_options("inspector-child-result", &snapshot_options());
+}

@@ -474,8 +474,11 @@ impl App {
         }
     }
 
-    /// Keyboard shortcuts (not while typing in a text field).
+    /// Keyboard shortcuts (not while typing in a text field, except Ctrl+Q).
     fn shortcuts(&mut self, ctx: &egui::Context) {
+        if ctx.input_mut(|i| i.consume_shortcut(&egui::KeyboardShortcut::new(Modifiers::COMMAND, Key::Q))) {
+            ctx.send_viewport_cmd(egui::ViewportCommand::Close);
+        }
         if ctx.text_edit_focused() {
             return;
         }

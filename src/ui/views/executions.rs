@@ -23,7 +23,7 @@ const STATUSES: [(&str, StatusFilter); 10] = [
 ];
 
 /// Room taken by a fold button, kept free on rows without children so IDs line up.
-const TOGGLE_WIDTH: f32 = 22.0;
+const TOGGLE_WIDTH: f32 = 36.0;
 
 pub fn ui(app: &mut App, ui: &mut egui::Ui, commands: &mut Vec<Command>) {
     let focus = app.focus_filter;

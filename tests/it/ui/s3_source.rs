@@ -6,12 +6,43 @@ use std::path::Path;
 
 use chronoscope::ui::Screen;
 use chronoscope::ui::dialogs::{DialogPurpose, ScriptedDialogs};
+use chronoscope::ui::settings::{STORAGE_KEY, Settings};
 use chronoscope::ui::sources::SourceConfig;
 use egui_kittest::kittest::Queryable;
 
 use super::kit::{files_in, harness, options, wait_for};
 use crate::support::moto::{ACCESS_KEY, Moto, SECRET_KEY};
 use crate::support::repo;
+
+/// eframe storage in memory (what eframe writes to `app.ron`).
+#[derive(Default)]
+struct MemoryStorage(std::collections::HashMap<String, String>);
+
+impl eframe::Storage for MemoryStorage {
+    fn get_string(&self, key: &str) -> Option<String> {
+        self.0.get(key).cloned()
+    }
+    fn set_string(&mut self, key: &str, value: String) {
+        self.0.insert(key.to_owned(), value);
+    }
+    fn remove_string(&mut self, key: &str) {
+        self.0.remove(key);
+    }
+    fn flush(&mut self) {}
+}
+
+/// A file dropped on the window.
+#[derive(Debug)]
+struct Dropped(std::path::PathBuf);
+
+impl egui::DroppedFile for Dropped {
+    fn path(&self) -> &Path {
+        &self.0
+    }
+    fn bytes(&self) -> Result<Vec<u8>, String> {
+        std::fs::read(&self.0).map_err(|e| e.to_string())
+    }
+}
 
 /// Upload a v0.5 file replica under `prefix` in S3 layout, with Litestream's metadata.
 fn upload_v5(moto: &Moto, bucket: &str, prefix: &str, replica: &Path) {
@@ -66,6 +97,24 @@ fn s3_source_added_in_the_form_lists_and_restores_tenants() {
         "no secrets in the settings: {remembered}"
     );
 
+    // Remembered through eframe's storage (as the app saves on exit), without secrets; a new
+    // app started from the stored settings shows the S3 source again.
+    let mut storage = MemoryStorage::default();
+    eframe::App::save(h.state_mut(), &mut storage);
+    let stored = storage.0.get(STORAGE_KEY).cloned().unwrap_or_default();
+    assert!(stored.contains("s3://fleet/prod") && !stored.contains(SECRET_KEY), "{stored}");
+    let loaded: Settings = eframe::get_value(&storage, STORAGE_KEY).expect("settings in the storage");
+    assert_eq!(loaded, h.state().settings);
+    let mut again = options(cache.path());
+    again.settings = Some(loaded);
+    again.s3_credentials = Some((ACCESS_KEY.into(), SECRET_KEY.into()));
+    let mut h2 = harness(again);
+    wait_for(&mut h2, "remembered S3 tenants", |a| a.tenants.loading.is_none());
+    assert!(matches!(h2.state().source, SourceConfig::S3 { .. }));
+    assert_eq!(h2.state().tenants.rows().len(), 2);
+    assert!(h2.get_all_by_label_contains("s3://fleet/prod").count() >= 1);
+    drop(h2);
+
     h.get_by_label("tenant-alpha").click();
     wait_for(&mut h, "restore points", |a| matches!(a.restore.catalog, Some(Ok(_))));
     h.get_by_label_contains("level 0:");
@@ -99,6 +148,14 @@ fn litestream_config_import_and_sqlite_argument() {
     let rows: Vec<_> = h.state().tenants.rows().iter().map(|r| r.name.clone()).collect();
     assert_eq!(rows, ["obelisk.sqlite"]);
     assert_eq!(h.state().settings.sources, [SourceConfig::LitestreamConfig { path: config.clone() }]);
+
+    // A folder dropped on the window becomes a source.
+    h.input_mut().dropped_files.push(std::sync::Arc::new(Dropped(repo().join("assets/demo/tenant-alpha"))));
+    wait_for(&mut h, "dropped folder tenants", |a| {
+        matches!(a.source, SourceConfig::Local { .. }) && a.tenants.loading.is_none()
+    });
+    let rows: Vec<_> = h.state().tenants.rows().iter().map(|r| r.name.clone()).collect();
+    assert_eq!(rows, ["tenant-alpha"]);
 
     // A SQLite file on the command line opens straight into its executions.
     let db = repo().join("tests/fixtures/obelisk/0.41.5/demo.sqlite");

@@ -49,3 +49,43 @@ fn screenshots_of_the_main_screens() {
     h.run_steps(3);
     h.snapshot_options("inspector-child-result", &snapshot_options());
 }
+
+/// The light theme, and 2x scale (rendered, checked for missing glyphs, not compared).
+#[test]
+fn light_theme_and_double_scale() {
+    let cache = tempfile::tempdir().unwrap();
+    let mut opts = options(cache.path());
+    opts.settings = Some(chronoscope::ui::settings::Settings {
+        theme: chronoscope::ui::theme::ThemeChoice::Light,
+        ..Default::default()
+    });
+    let mut h = harness(opts);
+    h.set_render_cursor(false);
+    select_tenant(&mut h, "tenant-alpha");
+    h.get_by_label("Restore latest").click();
+    wait_for(&mut h, "executions", |a| a.executions.is_some());
+    h.get_by_label(PARENT).click();
+    wait_for(&mut h, "the replay", |a| a.timetravel.is_some());
+    for _ in 0..5 {
+        h.key_press(Key::ArrowRight);
+    }
+    h.run_steps(3);
+    h.snapshot_options("time-travel-light", &snapshot_options());
+
+    // The same database at 2x (the cached restore opened as a file).
+    let mut opts = options(cache.path());
+    opts.open = Some(h.state().opened.as_ref().unwrap().path.display().to_string());
+    drop(h);
+    let mut h = egui_kittest::Harness::builder()
+        .with_size([1400.0, 900.0])
+        .with_pixels_per_point(2.0)
+        .build_eframe(move |cc| chronoscope::ui::App::new(cc, opts));
+    wait_for(&mut h, "executions", |a| a.executions.is_some());
+    h.get_by_label(PARENT).click();
+    wait_for(&mut h, "the replay", |a| a.timetravel.is_some());
+    h.key_press(Key::End);
+    h.run_steps(3);
+    let image = h.render().expect("a 2x frame");
+    assert_eq!((image.width(), image.height()), (2800, 1800));
+    h.get_by_label_contains("Step 9 / 9");
+}

@@ -20,7 +20,12 @@ pub fn map<T: Sync, R: Send>(items: &[T], concurrency: usize, f: impl Fn(&T) -> 
             });
         }
     });
-    results.into_inner().unwrap_or_else(|p| p.into_inner()).into_iter().map(|r| r.expect("every item was processed")).collect()
+    results
+        .into_inner()
+        .unwrap_or_else(|p| p.into_inner())
+        .into_iter()
+        .map(|r| r.expect("every item was processed"))
+        .collect()
 }
 
 #[cfg(test)]

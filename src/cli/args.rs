@@ -30,7 +30,12 @@ pub struct S3Args {
 
 impl S3Args {
     pub fn options(&self) -> S3Options {
-        S3Options { endpoint: self.endpoint.clone(), region: self.region.clone(), force_path_style: self.force_path_style, profile: self.profile.clone() }
+        S3Options {
+            endpoint: self.endpoint.clone(),
+            region: self.region.clone(),
+            force_path_style: self.force_path_style,
+            profile: self.profile.clone(),
+        }
     }
 }
 
@@ -68,7 +73,12 @@ impl ReplicaArgs {
                 let mut replicas = replicas_for_db(config, Path::new(&self.replica), self.replica_name.as_deref())?;
                 if replicas.len() > 1 {
                     let names: Vec<_> = replicas.iter().map(|r| r.name.clone()).collect();
-                    bail!("{} has {} replicas ({}): choose one with --replica-name", self.replica, names.len(), names.join(", "));
+                    bail!(
+                        "{} has {} replicas ({}): choose one with --replica-name",
+                        self.replica,
+                        names.len(),
+                        names.join(", ")
+                    );
                 }
                 let r = replicas.remove(0);
                 let mut address = r.address;
@@ -89,7 +99,6 @@ impl ReplicaArgs {
         Ok(Opened { store: address.open()?, age })
     }
 }
-
 
 /// Which point of a replica's history to restore.
 #[derive(Args, Debug, Clone, Default)]

@@ -56,7 +56,8 @@ pub struct RestoreCmd {
 pub fn restore(replica: &ReplicaArgs, target: &TargetArgs, cmd: &RestoreCmd, cancel: &Cancel) -> Result<ExitCode> {
     let target = target.target()?;
     let opened = replica.open()?;
-    let times = if matches!(target, RestoreTarget::Timestamp(_)) || cmd.dry_run { Times::Precise } else { Times::Listing };
+    let times =
+        if matches!(target, RestoreTarget::Timestamp(_)) || cmd.dry_run { Times::Precise } else { Times::Listing };
     let catalog = catalog::load(opened.store.as_ref(), times)?;
     let plan = plan::plan(&catalog, &target)?;
     if cmd.dry_run {
@@ -96,7 +97,13 @@ pub fn restore(replica: &ReplicaArgs, target: &TargetArgs, cmd: &RestoreCmd, can
 }
 
 /// `chronoscope verify`: exit status 2 when problems were found.
-pub fn verify(replica: &ReplicaArgs, json: bool, concurrency: usize, no_progress: bool, cancel: &Cancel) -> Result<ExitCode> {
+pub fn verify(
+    replica: &ReplicaArgs,
+    json: bool,
+    concurrency: usize,
+    no_progress: bool,
+    cancel: &Cancel,
+) -> Result<ExitCode> {
     let opened = replica.open()?;
     let catalog = catalog::load(opened.store.as_ref(), Times::Precise)?;
     let bar = ProgressBar::new(!(json || no_progress) && std::io::stderr().is_terminal());
@@ -119,7 +126,10 @@ pub fn verify(replica: &ReplicaArgs, json: bool, concurrency: usize, no_progress
 
 /// The human-readable catalog.
 pub fn print_catalog(c: &Catalog) {
-    let format = serde_json::to_value(c.format).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_else(|| format!("{:?}", c.format));
+    let format = serde_json::to_value(c.format)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_else(|| format!("{:?}", c.format));
     println!("replica     {}", c.location);
     println!("format      {format}");
     println!("objects     {} ({})", c.objects, bytes(c.bytes));
@@ -133,7 +143,9 @@ pub fn print_catalog(c: &Catalog) {
         None => println!("restorable  nothing"),
     }
     if let Some(v5) = &c.v5 {
-        println!("\nLEVEL  FILES  TXIDS                              FIRST                     LAST                      BYTES");
+        println!(
+            "\nLEVEL  FILES  TXIDS                              FIRST                     LAST                      BYTES"
+        );
         for l in &v5.levels {
             println!(
                 "{:<6} {:<6} {:016x}-{:016x}  {:<25} {:<25} {}",
@@ -148,14 +160,17 @@ pub fn print_catalog(c: &Catalog) {
         }
     }
     if let Some(v3) = &c.v3 {
-        println!("\nGENERATION        SNAPSHOTS  WAL INDEXES        SEGMENTS  CREATED                   UPDATED                   BYTES");
+        println!(
+            "\nGENERATION        SNAPSHOTS  WAL INDEXES        SEGMENTS  CREATED                   UPDATED                   BYTES"
+        );
         for g in &v3.generations {
             let (lo, hi) = (g.segments.iter().map(|s| s.index).min(), g.segments.iter().map(|s| s.index).max());
             let indexes = match (lo, hi) {
                 (Some(lo), Some(hi)) => format!("{lo:08x}-{hi:08x}"),
                 _ => "-".into(),
             };
-            let size: u64 = g.snapshots.iter().map(|s| s.size).sum::<u64>() + g.segments.iter().map(|s| s.size).sum::<u64>();
+            let size: u64 =
+                g.snapshots.iter().map(|s| s.size).sum::<u64>() + g.segments.iter().map(|s| s.size).sum::<u64>();
             println!(
                 "{:<17} {:<10} {:<18} {:<9} {:<25} {:<25} {}",
                 g.id,
@@ -181,10 +196,16 @@ pub fn print_catalog(c: &Catalog) {
 /// The human-readable tenant table.
 pub fn print_tenants(location: &str, found: &[tenants::Tenant]) {
     println!("{} replicas under {location}\n", found.len());
-    println!("{:<28} {:<6} {:<25} {:<10} {:<18} {:>8} {:>10}  PROBLEMS", "TENANT", "FORMAT", "LATEST", "AGE", "TXID", "OBJECTS", "SIZE");
+    println!(
+        "{:<28} {:<6} {:<25} {:<10} {:<18} {:>8} {:>10}  PROBLEMS",
+        "TENANT", "FORMAT", "LATEST", "AGE", "TXID", "OBJECTS", "SIZE"
+    );
     let now = Utc::now();
     for t in found {
-        let format = serde_json::to_value(t.format).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_else(|| "mixed".into());
+        let format = serde_json::to_value(t.format)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_else(|| "mixed".into());
         println!(
             "{:<28} {:<6} {:<25} {:<10} {:<18} {:>8} {:>10}  {}",
             if t.path.is_empty() { "." } else { &t.path },
@@ -198,4 +219,3 @@ pub fn print_tenants(location: &str, found: &[tenants::Tenant]) {
         );
     }
 }
-

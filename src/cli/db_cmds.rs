@@ -16,7 +16,8 @@ use crate::obelisk::{ExecutionFilter, ExecutionId, ObeliskDb, describe};
 /// Is `path` a SQLite database file (rather than a replica folder)?
 fn is_sqlite_file(path: &Path) -> bool {
     let mut magic = [0u8; 16];
-    std::fs::File::open(path).and_then(|mut f| std::io::Read::read_exact(&mut f, &mut magic)).is_ok() && &magic == b"SQLite format 3\0"
+    std::fs::File::open(path).and_then(|mut f| std::io::Read::read_exact(&mut f, &mut magic)).is_ok()
+        && &magic == b"SQLite format 3\0"
 }
 
 /// The local database file for `db`: the file itself, or a cached restore of the replica.
@@ -31,7 +32,8 @@ pub fn resolve_db(db: &DbArgs, cancel: &Cancel) -> Result<PathBuf> {
     let opened = db.source.open()?;
     let target = db.target.target()?;
     let bar = ProgressBar::new(std::io::stderr().is_terminal());
-    let restored = cache::restore_cached(opened.store.as_ref(), &target, &opened.age, &cache::default_dir(), &bar, cancel);
+    let restored =
+        cache::restore_cached(opened.store.as_ref(), &target, &opened.age, &cache::default_dir(), &bar, cancel);
     bar.finish();
     let (path, fresh) = restored?;
     if fresh {
@@ -51,7 +53,14 @@ pub fn open_db(db: &DbArgs, cancel: &Cancel) -> Result<ObeliskDb> {
 }
 
 /// `chronoscope executions`.
-pub fn executions(db: &DbArgs, status: Option<&str>, ffqn: Option<String>, id: Option<String>, json: bool, cancel: &Cancel) -> Result<ExitCode> {
+pub fn executions(
+    db: &DbArgs,
+    status: Option<&str>,
+    ffqn: Option<String>,
+    id: Option<String>,
+    json: bool,
+    cancel: &Cancel,
+) -> Result<ExitCode> {
     let odb = open_db(db, cancel)?;
     let status = status.map(|s| s.parse()).transpose().map_err(|e| anyhow::anyhow!("--status: {e}"))?;
     let filter = ExecutionFilter { status, ffqn_prefix: ffqn, id_prefix: id, ..Default::default() };
@@ -60,7 +69,12 @@ pub fn executions(db: &DbArgs, status: Option<&str>, ffqn: Option<String>, id: O
         println!("{}", serde_json::to_string_pretty(&list)?);
         return Ok(ExitCode::SUCCESS);
     }
-    println!("{} executions in {} (schema {})\n", list.len(), odb.path().display(), odb.schema().version.map_or("?".into(), |v| v.to_string()));
+    println!(
+        "{} executions in {} (schema {})\n",
+        list.len(),
+        odb.path().display(),
+        odb.schema().version.map_or("?".into(), |v| v.to_string())
+    );
     println!("{:<52} {:<32} {:<24} {:<26} {:<24} {:>6}", "ID", "FUNCTION", "STATE", "RESULT", "CREATED", "EVENTS");
     for e in &list {
         let mut state = describe::state(&e.state);
@@ -91,7 +105,13 @@ pub fn events(db: &DbArgs, execution_id: &str, json: bool, cancel: &Cancel) -> R
     }
     println!("{id}: {} events\n", log.len());
     for entry in &log {
-        println!("v{:<4} {}  {:<26} {}", entry.version, time(entry.created_at), describe::event_kind(&entry.event), describe::event_detail(&entry.event));
+        println!(
+            "v{:<4} {}  {:<26} {}",
+            entry.version,
+            time(entry.created_at),
+            describe::event_kind(&entry.event),
+            describe::event_detail(&entry.event)
+        );
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -16,8 +16,8 @@ use anyhow::{Context, Result, anyhow};
 use chrono::{DateTime, Utc};
 use clap::{Parser, Subcommand};
 
-pub use args::{DbArgs, ReplicaArgs, S3Args, TargetArgs};
 use crate::litestream::{Cancel, RestoreError};
+pub use args::{DbArgs, ReplicaArgs, S3Args, TargetArgs};
 
 /// Chronoscope: browse, verify and restore Litestream backups of SQLite databases, and step
 /// through the durable-workflow executions stored in them.
@@ -179,8 +179,13 @@ fn one_line(e: &anyhow::Error) -> String {
 /// With no command: show the bundled demo fleet.
 fn run_demo() -> ExitCode {
     let demo = demo_dir();
-    println!("Chronoscope {} — no command given; showing the bundled demo fleet in {}\n", env!("CARGO_PKG_VERSION"), demo.display());
-    let command = Command::Tenants { location: demo.display().to_string(), s3: S3Args::default(), json: false, concurrency: 4 };
+    println!(
+        "Chronoscope {} — no command given; showing the bundled demo fleet in {}\n",
+        env!("CARGO_PKG_VERSION"),
+        demo.display()
+    );
+    let command =
+        Command::Tenants { location: demo.display().to_string(), s3: S3Args::default(), json: false, concurrency: 4 };
     let code = run_command(command).unwrap_or_else(|e| {
         eprintln!("error: {}", one_line(&e));
         ExitCode::FAILURE
@@ -214,17 +219,38 @@ fn run_command(command: Command) -> Result<ExitCode> {
     }
     match command {
         Command::Backups { replica, json } => backup_cmds::backups(&replica, json),
-        Command::Tenants { location, s3, json, concurrency } => backup_cmds::tenants(&location, &s3, json, concurrency, &cancel),
-        Command::Restore { replica, output, target, dry_run, json, overwrite, quick_check, concurrency, no_progress } => {
-            let opts = backup_cmds::RestoreCmd { output, dry_run, json, overwrite, quick_check, concurrency, no_progress };
+        Command::Tenants { location, s3, json, concurrency } => {
+            backup_cmds::tenants(&location, &s3, json, concurrency, &cancel)
+        }
+        Command::Restore {
+            replica,
+            output,
+            target,
+            dry_run,
+            json,
+            overwrite,
+            quick_check,
+            concurrency,
+            no_progress,
+        } => {
+            let opts =
+                backup_cmds::RestoreCmd { output, dry_run, json, overwrite, quick_check, concurrency, no_progress };
             backup_cmds::restore(&replica, &target, &opts, &cancel)
         }
-        Command::Verify { replica, json, concurrency, no_progress } => backup_cmds::verify(&replica, json, concurrency, no_progress, &cancel),
-        Command::Executions { db, status, ffqn, id, json } => db_cmds::executions(&db, status.as_deref(), ffqn, id, json, &cancel),
+        Command::Verify { replica, json, concurrency, no_progress } => {
+            backup_cmds::verify(&replica, json, concurrency, no_progress, &cancel)
+        }
+        Command::Executions { db, status, ffqn, id, json } => {
+            db_cmds::executions(&db, status.as_deref(), ffqn, id, json, &cancel)
+        }
         Command::Events { db, execution_id, json } => db_cmds::events(&db, &execution_id, json, &cancel),
-        Command::Replay { db, execution_id, step, json } => replay_cmds::replay(&db, execution_id.as_deref(), step, json, &cancel),
+        Command::Replay { db, execution_id, step, json } => {
+            replay_cmds::replay(&db, execution_id.as_deref(), step, json, &cancel)
+        }
         Command::Check { db, json } => replay_cmds::check(&db, json, &cancel),
-        Command::Export { db, execution_id, output, json } => replay_cmds::export(&db, &execution_id, &output, json, &cancel),
+        Command::Export { db, execution_id, output, json } => {
+            replay_cmds::export(&db, &execution_id, &output, json, &cancel)
+        }
     }
 }
 

@@ -23,7 +23,10 @@ struct BarState {
 impl ProgressBar {
     /// A bar drawn only when `enabled` (callers pass whether stderr is a terminal).
     pub fn new(enabled: bool) -> Self {
-        ProgressBar { enabled, state: Mutex::new(BarState { phase: "", total: None, started: Instant::now(), last_draw: None }) }
+        ProgressBar {
+            enabled,
+            state: Mutex::new(BarState { phase: "", total: None, started: Instant::now(), last_draw: None }),
+        }
     }
 
     /// Erase the bar.

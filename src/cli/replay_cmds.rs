@@ -14,7 +14,7 @@ use crate::format::time;
 use crate::litestream::Cancel;
 use crate::obelisk::{ExecutionId, ExecutionSummary};
 use crate::replay::export::{ExportFile, export_tree, looks_like_export, write_atomically};
-use crate::replay::{Finding, ReplayState, ReplaySource, Step, check_database, compare_with_t_state};
+use crate::replay::{Finding, ReplaySource, ReplayState, Step, check_database, compare_with_t_state};
 
 /// `chronoscope replay --json`: one step's replayed state.
 #[derive(Serialize)]
@@ -36,7 +36,13 @@ struct ReplayOutput<'a> {
 }
 
 /// `chronoscope replay`.
-pub fn replay(db: &DbArgs, execution_id: Option<&str>, step: Option<usize>, json: bool, cancel: &Cancel) -> Result<ExitCode> {
+pub fn replay(
+    db: &DbArgs,
+    execution_id: Option<&str>,
+    step: Option<usize>,
+    json: bool,
+    cancel: &Cancel,
+) -> Result<ExitCode> {
     let path = Path::new(&db.source.replica);
     let export;
     let odb;
@@ -48,7 +54,8 @@ pub fn replay(db: &DbArgs, execution_id: Option<&str>, step: Option<usize>, json
         };
         (ReplaySource::Export(&export), id)
     } else {
-        let text = execution_id.ok_or_else(|| anyhow!("an execution ID is needed (list them with `chronoscope executions`)"))?;
+        let text = execution_id
+            .ok_or_else(|| anyhow!("an execution ID is needed (list them with `chronoscope executions`)"))?;
         let id = parse_id(text)?;
         odb = open_db(db, cancel)?;
         (ReplaySource::Database(&odb), id)

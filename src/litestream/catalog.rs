@@ -214,7 +214,14 @@ fn load_v5(store: &dyn ReplicaStore, objects: &[ObjectInfo], times: Times) -> Re
         .iter()
         .filter_map(|o| {
             let (level, min, max) = parse_ltx_key(&o.key)?;
-            Some(LtxFile { level, min_txid: min, max_txid: max, key: o.key.clone(), size: o.size, timestamp: o.modified })
+            Some(LtxFile {
+                level,
+                min_txid: min,
+                max_txid: max,
+                key: o.key.clone(),
+                size: o.size,
+                timestamp: o.modified,
+            })
         })
         .collect();
     if files.is_empty() {
@@ -316,7 +323,14 @@ mod tests {
 
     #[test]
     fn reports_coverage_gaps() {
-        let f = |min, max| LtxFile { level: 0, min_txid: min, max_txid: max, key: String::new(), size: 200, timestamp: DateTime::default() };
+        let f = |min, max| LtxFile {
+            level: 0,
+            min_txid: min,
+            max_txid: max,
+            key: String::new(),
+            size: 200,
+            timestamp: DateTime::default(),
+        };
         assert!(coverage_gaps(&[f(1, 3), f(4, 4), f(2, 6)], 6).is_empty());
         let gaps = coverage_gaps(&[f(1, 3), f(6, 7)], 7);
         assert_eq!(gaps, vec!["TXID gap: no file at any level covers 0000000000000004-0000000000000005".to_string()]);

@@ -65,7 +65,12 @@ pub fn for_each_in_order(
         }
         return Ok(());
     }
-    let shared = Shared { slots: Mutex::new((0..keys.len()).map(|_| None).collect()), ready: Condvar::new(), consumed: AtomicUsize::new(0), stop: Default::default() };
+    let shared = Shared {
+        slots: Mutex::new((0..keys.len()).map(|_| None).collect()),
+        ready: Condvar::new(),
+        consumed: AtomicUsize::new(0),
+        stop: Default::default(),
+    };
     let next = AtomicUsize::new(0);
     let window = concurrency.max(1);
     std::thread::scope(|s| {
@@ -85,7 +90,11 @@ pub fn for_each_in_order(
                     if shared.stop.load(Ordering::SeqCst) {
                         break;
                     }
-                    let result = if cancel.is_cancelled() { Err(RestoreError::Cancelled) } else { fetch(store, &keys[i], i, spill_dir) };
+                    let result = if cancel.is_cancelled() {
+                        Err(RestoreError::Cancelled)
+                    } else {
+                        fetch(store, &keys[i], i, spill_dir)
+                    };
                     shared.slots.lock().unwrap_or_else(|p| p.into_inner())[i] = Some(result);
                     shared.ready.notify_all();
                 }
@@ -119,7 +128,12 @@ pub fn for_each_in_order(
     })
 }
 
-fn fetch(store: &dyn ReplicaStore, (key, size): &(String, u64), i: usize, spill_dir: &Path) -> Result<Fetched, RestoreError> {
+fn fetch(
+    store: &dyn ReplicaStore,
+    (key, size): &(String, u64),
+    i: usize,
+    spill_dir: &Path,
+) -> Result<Fetched, RestoreError> {
     let mut reader = store.open(key)?;
     let read_err = |e: std::io::Error| RestoreError::Store(crate::storage::StoreError::io(key.clone(), e));
     if *size <= MEMORY_LIMIT {
@@ -129,7 +143,13 @@ fn fetch(store: &dyn ReplicaStore, (key, size): &(String, u64), i: usize, spill_
     }
     std::fs::create_dir_all(spill_dir).map_err(|e| RestoreError::output(spill_dir, e))?;
     let path = spill_dir.join(format!("{i}.part"));
-    let mut file = File::options().read(true).write(true).create(true).truncate(true).open(&path).map_err(|e| RestoreError::output(&path, e))?;
+    let mut file = File::options()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .open(&path)
+        .map_err(|e| RestoreError::output(&path, e))?;
     std::io::copy(&mut reader, &mut file).map_err(read_err)?;
     use std::io::Seek;
     file.rewind().map_err(|e| RestoreError::output(&path, e))?;

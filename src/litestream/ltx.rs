@@ -30,7 +30,10 @@ pub fn parse_file_name(name: &str) -> Option<(u64, u64)> {
         return None;
     }
     let hex = |s: &str| {
-        s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)).then(|| u64::from_str_radix(s, 16).ok()).flatten()
+        s.bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+            .then(|| u64::from_str_radix(s, 16).ok())
+            .flatten()
     };
     Some((hex(min)?, hex(max)?))
 }
@@ -205,7 +208,8 @@ impl<R: Read> PageDecoder<R> {
             return Err(self.corrupt(format!("contains the lock page {pgno}")));
         }
         if self.header.is_snapshot() {
-            let expected = if self.last_pgno + 1 == self.header.lock_page() { self.last_pgno + 2 } else { self.last_pgno + 1 };
+            let expected =
+                if self.last_pgno + 1 == self.header.lock_page() { self.last_pgno + 2 } else { self.last_pgno + 1 };
             if pgno != expected {
                 return Err(self.corrupt(format!("snapshot is missing page {expected}")));
             }
@@ -227,7 +231,11 @@ impl<R: Read> PageDecoder<R> {
                 self.compressed = buf;
                 match r {
                     Ok(n) if n == page_size => {}
-                    Ok(n) => return Err(self.corrupt(format!("page {pgno}: decompressed to {n} bytes, expected {page_size}"))),
+                    Ok(n) => {
+                        return Err(
+                            self.corrupt(format!("page {pgno}: decompressed to {n} bytes, expected {page_size}"))
+                        );
+                    }
                     Err(e) => return Err(self.corrupt(format!("page {pgno}: bad LZ4 block: {e}"))),
                 }
             }
@@ -318,7 +326,11 @@ impl<R: Read> PageDecoder<R> {
         let mut size_bytes = [0u8; 8];
         read_exact(&mut self.input, &mut size_bytes, &self.key, "page index size")?;
         if be64(&size_bytes) != index.len() as u64 {
-            return Err(self.corrupt(format!("page index size {} does not match its {} bytes", be64(&size_bytes), index.len())));
+            return Err(self.corrupt(format!(
+                "page index size {} does not match its {} bytes",
+                be64(&size_bytes),
+                index.len()
+            )));
         }
         if entries != self.pages {
             return Err(self.corrupt(format!("page index lists {entries} pages, file has {}", self.pages)));
@@ -368,7 +380,9 @@ impl<R: Read> PageDecoder<R> {
 
 fn read_exact(r: &mut impl Read, buf: &mut [u8], key: &str, what: &str) -> Result<(), RestoreError> {
     r.read_exact(buf).map_err(|e| match e.kind() {
-        io::ErrorKind::UnexpectedEof => RestoreError::corrupt(key, format!("truncated (unexpected end of file in {what})")),
+        io::ErrorKind::UnexpectedEof => {
+            RestoreError::corrupt(key, format!("truncated (unexpected end of file in {what})"))
+        }
         _ => RestoreError::corrupt(key, format!("read error in {what}: {e}")),
     })
 }

@@ -4,8 +4,8 @@
 pub mod cache;
 pub mod catalog;
 pub mod error;
-pub mod ltx;
 pub mod fetch;
+pub mod ltx;
 pub mod output;
 pub mod plan;
 pub mod progress;

@@ -6,10 +6,10 @@ use std::cmp::Ordering;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
+use super::RestoreError;
 use super::catalog::{Catalog, Format, LtxFile, NewerFormat};
 use super::ltx::format_txid;
 use super::v3::{self, V3Plan, V3Target};
-use super::RestoreError;
 
 /// What point of the replica's history to restore.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -64,7 +64,12 @@ impl Plan {
     pub fn describe(&self) -> String {
         match self {
             Plan::V5 { txid, timestamp, files } => {
-                format!("v0.5 TXID {} ({}), {} LTX files", format_txid(*txid), crate::format::time(*timestamp), files.len())
+                format!(
+                    "v0.5 TXID {} ({}), {} LTX files",
+                    format_txid(*txid),
+                    crate::format::time(*timestamp),
+                    files.len()
+                )
             }
             Plan::V3(p) => format!(
                 "v0.3 generation {} up to WAL index {:08x} ({}), snapshot {:08x} + {} WAL segments",
@@ -82,7 +87,10 @@ impl Plan {
 /// generations to v0.3, and the newer format is preferred otherwise.
 pub fn plan(catalog: &Catalog, target: &RestoreTarget) -> Result<Plan, RestoreError> {
     let plan_v5_target = |txid: Option<u64>, ts: Option<DateTime<Utc>>| -> Result<Plan, RestoreError> {
-        let c = catalog.v5.as_ref().ok_or_else(|| RestoreError::NotRestorable("this replica has no v0.5 (LTX) data".into()))?;
+        let c = catalog
+            .v5
+            .as_ref()
+            .ok_or_else(|| RestoreError::NotRestorable("this replica has no v0.5 (LTX) data".into()))?;
         if let Some(ts) = ts {
             check_timestamp_v5(&c.files, ts)?;
         }
@@ -91,13 +99,18 @@ pub fn plan(catalog: &Catalog, target: &RestoreTarget) -> Result<Plan, RestoreEr
         Ok(Plan::V5 { txid: last.max_txid, timestamp: last.timestamp, files })
     };
     let plan_v3_target = |t: V3Target| -> Result<Plan, RestoreError> {
-        let c = catalog.v3.as_ref().ok_or_else(|| RestoreError::NotRestorable("this replica has no v0.3 (generations) data".into()))?;
+        let c = catalog
+            .v3
+            .as_ref()
+            .ok_or_else(|| RestoreError::NotRestorable("this replica has no v0.3 (generations) data".into()))?;
         Ok(Plan::V3(v3::plan(c, &t)?))
     };
     let v5_first = !matches!(catalog.format, Format::V3 | Format::Mixed { newer: NewerFormat::V3 });
     match target {
         RestoreTarget::Txid(txid) => plan_v5_target(Some(*txid), None),
-        RestoreTarget::Generation { id, index } => plan_v3_target(V3Target::Generation { id: id.clone(), index: *index }),
+        RestoreTarget::Generation { id, index } => {
+            plan_v3_target(V3Target::Generation { id: id.clone(), index: *index })
+        }
         RestoreTarget::Latest if v5_first => plan_v5_target(None, None),
         RestoreTarget::Latest => plan_v3_target(V3Target::Latest),
         RestoreTarget::Timestamp(ts) => {
@@ -211,7 +224,11 @@ pub fn plan_v5(files: &[LtxFile], txid: Option<u64>, ts: Option<DateTime<Utc>>) 
             None => "no LTX files to restore from".into(),
         })),
         (Some(first), _) if first.min_txid != 1 => Err(RestoreError::Chain {
-            reason: format!("no snapshot: the earliest usable file {} starts at TXID {}", first.key, format_txid(first.min_txid)),
+            reason: format!(
+                "no snapshot: the earliest usable file {} starts at TXID {}",
+                first.key,
+                format_txid(first.min_txid)
+            ),
         }),
         (Some(_), Some(t)) if cur < t => Err(RestoreError::NotRestorable(format!(
             "TXID {} is not available: the chain reaches {}",
@@ -245,8 +262,14 @@ mod tests {
     #[test]
     fn prefers_snapshot_then_widest_files() {
         let files = vec![
-            f(0, 1, 1, 1), f(0, 2, 2, 2), f(0, 3, 3, 3), f(0, 4, 4, 4), f(0, 5, 5, 5),
-            f(1, 1, 3, 3), f(1, 4, 5, 5), f(9, 1, 2, 2),
+            f(0, 1, 1, 1),
+            f(0, 2, 2, 2),
+            f(0, 3, 3, 3),
+            f(0, 4, 4, 4),
+            f(0, 5, 5, 5),
+            f(1, 1, 3, 3),
+            f(1, 4, 5, 5),
+            f(9, 1, 2, 2),
         ];
         assert_eq!(ranges(&plan_v5(&files, None, None).unwrap()), vec![(9, 1, 2), (1, 1, 3), (1, 4, 5)]);
         assert_eq!(ranges(&plan_v5(&files, Some(3), None).unwrap()), vec![(9, 1, 2), (1, 1, 3)]);

@@ -15,8 +15,8 @@ use serde::Serialize;
 use super::catalog::{Catalog, LtxFile};
 use super::fetch;
 use super::ltx::{self, PageDecoder};
-use super::plan::{self, Plan, RestoreTarget};
 use super::output::TempOutput;
+use super::plan::{self, Plan, RestoreTarget};
 use super::v3::{self, AgeIdentities};
 use super::{Cancel, Progress, ProgressEvent, RestoreError};
 use crate::storage::ReplicaStore;
@@ -43,7 +43,13 @@ pub struct RestoreOptions {
 
 impl RestoreOptions {
     pub fn new(output: impl Into<PathBuf>) -> Self {
-        RestoreOptions { output: output.into(), overwrite: false, concurrency: 8, age: AgeIdentities::none(), integrity: IntegrityCheck::Full }
+        RestoreOptions {
+            output: output.into(),
+            overwrite: false,
+            concurrency: 8,
+            age: AgeIdentities::none(),
+            integrity: IntegrityCheck::Full,
+        }
     }
 }
 
@@ -79,7 +85,13 @@ pub fn restore(
 }
 
 /// Execute a plan: apply into a temp file beside the output, verify, rename.
-pub fn execute(store: &dyn ReplicaStore, plan: &Plan, opts: &RestoreOptions, progress: &dyn Progress, cancel: &Cancel) -> Result<RestoreReport, RestoreError> {
+pub fn execute(
+    store: &dyn ReplicaStore,
+    plan: &Plan,
+    opts: &RestoreOptions,
+    progress: &dyn Progress,
+    cancel: &Cancel,
+) -> Result<RestoreReport, RestoreError> {
     let started = Instant::now();
     let mut out = TempOutput::create(&opts.output, opts.overwrite)?;
     progress.report(ProgressEvent::Phase { name: "restoring", total: Some(plan.bytes()) });
@@ -148,18 +160,30 @@ pub fn apply_v5(
         let mut dec = PageDecoder::new(&meta.key, reader)?;
         let h = dec.header().clone();
         if (h.min_txid, h.max_txid) != (meta.min_txid, meta.max_txid) {
-            return Err(RestoreError::corrupt(&meta.key, format!("header TXIDs {:#x}-{:#x} do not match the file name", h.min_txid, h.max_txid)));
+            return Err(RestoreError::corrupt(
+                &meta.key,
+                format!("header TXIDs {:#x}-{:#x} do not match the file name", h.min_txid, h.max_txid),
+            ));
         }
         if i == 0 && !h.is_snapshot() {
-            return Err(RestoreError::Chain { reason: format!("{}: the first file of a restore must be a snapshot (start at TXID 1)", meta.key) });
+            return Err(RestoreError::Chain {
+                reason: format!("{}: the first file of a restore must be a snapshot (start at TXID 1)", meta.key),
+            });
         }
         if i > 0 {
             if h.page_size != page_size {
-                return Err(RestoreError::corrupt(&meta.key, format!("page size {} differs from the chain's {page_size}", h.page_size)));
+                return Err(RestoreError::corrupt(
+                    &meta.key,
+                    format!("page size {} differs from the chain's {page_size}", h.page_size),
+                ));
             }
             if !(h.min_txid <= prev_max + 1 && h.max_txid > prev_max) {
                 return Err(RestoreError::Chain {
-                    reason: format!("{}: does not continue the chain at TXID {}", meta.key, ltx::format_txid(prev_max + 1)),
+                    reason: format!(
+                        "{}: does not continue the chain at TXID {}",
+                        meta.key,
+                        ltx::format_txid(prev_max + 1)
+                    ),
                 });
             }
         }
@@ -246,7 +270,12 @@ impl<'a> PageWriter<'a> {
 
 /// Check a restored database: SQLite header page size and page count against the plan, then
 /// SQLite's own integrity check. Returns SQLite's verdict (`ok`).
-pub fn verify_database(path: &Path, page_size: u32, page_count: u64, check: IntegrityCheck) -> Result<String, RestoreError> {
+pub fn verify_database(
+    path: &Path,
+    page_size: u32,
+    page_count: u64,
+    check: IntegrityCheck,
+) -> Result<String, RestoreError> {
     let bad = |m: String| RestoreError::Verification(m);
     let mut header = [0u8; 100];
     let f = File::open(path).map_err(|e| RestoreError::output(path, e))?;
@@ -275,7 +304,9 @@ pub fn verify_database(path: &Path, page_size: u32, page_count: u64, check: Inte
     let uri = format!("file:{}?immutable=1", path.display());
     let conn = rusqlite::Connection::open_with_flags(
         &uri,
-        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_URI | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY
+            | rusqlite::OpenFlags::SQLITE_OPEN_URI
+            | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
     )
     .map_err(|e| bad(format!("SQLite cannot open it: {e}")))?;
     let pragma = match check {

@@ -38,12 +38,21 @@ impl Tenant {
 /// Does a folder listing look like the root of a Litestream replica?
 fn is_replica_root(dirs: &[String]) -> bool {
     dirs.iter().any(|d| {
-        d == "generations" || d == "ltx" || (d.len() == 4 && d.bytes().all(|b| b.is_ascii_hexdigit()) && u8::from_str_radix(d, 16).is_ok_and(|l| l <= 9))
+        d == "generations"
+            || d == "ltx"
+            || (d.len() == 4
+                && d.bytes().all(|b| b.is_ascii_hexdigit())
+                && u8::from_str_radix(d, 16).is_ok_and(|l| l <= 9))
     })
 }
 
 /// Find and summarise every replica below the root of `store`.
-pub fn discover(store: &dyn ReplicaStore, concurrency: usize, progress: &dyn Progress, cancel: &Cancel) -> Result<Vec<Tenant>, RestoreError> {
+pub fn discover(
+    store: &dyn ReplicaStore,
+    concurrency: usize,
+    progress: &dyn Progress,
+    cancel: &Cancel,
+) -> Result<Vec<Tenant>, RestoreError> {
     progress.report(ProgressEvent::Phase { name: "listing", total: None });
     let mut roots = Vec::new();
     let mut frontier = vec![String::new()];

@@ -76,7 +76,10 @@ fn check_ltx(store: &dyn ReplicaStore, f: &LtxFile) -> Result<(), RestoreError> 
     let mut dec = PageDecoder::new(&f.key, reader)?;
     let h = dec.header();
     if (h.min_txid, h.max_txid) != (f.min_txid, f.max_txid) {
-        return Err(RestoreError::corrupt(&f.key, format!("header TXIDs {:#x}-{:#x} do not match the file name", h.min_txid, h.max_txid)));
+        return Err(RestoreError::corrupt(
+            &f.key,
+            format!("header TXIDs {:#x}-{:#x} do not match the file name", h.min_txid, h.max_txid),
+        ));
     }
     if f.level == 9 && !h.is_snapshot() {
         return Err(RestoreError::corrupt(&f.key, "level-9 file is not a snapshot"));

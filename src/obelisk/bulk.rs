@@ -40,8 +40,19 @@ pub struct ExecutionRows {
     pub responses: Vec<JoinSetResponse>,
 }
 
-type RawResponse =
-    (String, i64, Option<i64>, String, String, Option<String>, Option<i64>, Option<String>, Option<i64>, Option<String>, Option<String>);
+type RawResponse = (
+    String,
+    i64,
+    Option<i64>,
+    String,
+    String,
+    Option<String>,
+    Option<i64>,
+    Option<String>,
+    Option<i64>,
+    Option<String>,
+    Option<String>,
+);
 
 impl ObeliskDb {
     /// Ranges of whole executions with about `max_rows` log rows each (counted from
@@ -72,38 +83,63 @@ impl ObeliskDb {
     /// Logs and responses of every execution with log rows in `range`, ordered by ID (two queries).
     pub fn load_range(&self, range: &IdRange) -> Result<Vec<ExecutionRows>, ObeliskError> {
         let (condition, params) = range.condition("execution_id");
-        let rows: Vec<(String, i64, String, String, String)> = self.query(
+        let mut out: Vec<ExecutionRows> = Vec::new();
+        let mut current_text = String::new();
+        let mut failed: Option<ObeliskError> = None;
+        // Rows are decoded as they are read, from borrowed column text (no copies per row).
+        self.query(
             &format!(
                 "SELECT execution_id, version, created_at, variant, json_value FROM t_execution_log
                  WHERE {condition} ORDER BY execution_id, version"
             ),
             rusqlite::params_from_iter(&params),
             "reading execution logs",
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+            |r| {
+                if failed.is_none()
+                    && let Err(e) = self.add_log_row(r, &mut out, &mut current_text)?
+                {
+                    failed = Some(e);
+                }
+                Ok(())
+            },
         )?;
-        let mut out: Vec<ExecutionRows> = Vec::new();
-        let mut current_text = String::new();
-        for (id, version, created_at, variant, json) in rows {
-            if out.is_empty() || id != current_text {
+        if let Some(e) = failed {
+            return Err(e);
+        }
+        self.attach_responses(range, &mut out)?;
+        Ok(out)
+    }
+
+    /// Decodes one log row into `out` (a new execution when the ID changes). SQLite errors are
+    /// the outer result, data errors the inner one.
+    fn add_log_row(
+        &self,
+        r: &rusqlite::Row<'_>,
+        out: &mut Vec<ExecutionRows>,
+        current_text: &mut String,
+    ) -> rusqlite::Result<Result<(), ObeliskError>> {
+        let id = text(r, 0)?;
+        let version: i64 = r.get(1)?;
+        let (created_at, variant, json) = (text(r, 2)?, text(r, 3)?, text(r, 4)?);
+        Ok((|| {
+            if out.is_empty() || id != current_text.as_str() {
                 out.push(ExecutionRows {
-                    id: self.parse(&id, "t_execution_log.execution_id")?,
+                    id: self.parse(id, "t_execution_log.execution_id")?,
                     log: Vec::new(),
                     responses: Vec::new(),
                 });
-                current_text = id;
+                id.clone_into(current_text);
             }
-            let at = format!("t_execution_log {current_text} v{version}");
             let entry = LogEntry {
-                version: self.unsigned(version, &at)?,
-                created_at: self.time(&created_at, &at)?,
-                event: Event::decode(&variant, &json),
+                version: self.unsigned(version, format_args!("t_execution_log {id} v{version}"))?,
+                created_at: self.time(created_at, format_args!("t_execution_log {id} v{version}"))?,
+                event: Event::decode(variant, json),
             };
             if let Some(last) = out.last_mut() {
                 last.log.push(entry);
             }
-        }
-        self.attach_responses(range, &mut out)?;
-        Ok(out)
+            Ok(())
+        })())
     }
 
     /// Reads the responses of `range` and appends each to its execution in `out` (responses of
@@ -138,12 +174,15 @@ impl ObeliskDb {
                 ))
             })?;
         let mut position = 0;
+        let mut position_text = out.first().map(|e| e.id.to_string());
         for row in rows {
             let id: ExecutionId = self.parse(&row.0, "t_join_set_response.execution_id")?;
-            while out.get(position).is_some_and(|e| e.id.to_string() < row.0) {
+            while position_text.as_ref().is_some_and(|t| *t < row.0) {
                 position += 1;
+                position_text = out.get(position).map(|e| e.id.to_string());
             }
             if out.get(position).is_none_or(|e| e.id != id) {
+                position_text = Some(row.0.clone());
                 out.insert(position, ExecutionRows { id, log: Vec::new(), responses: Vec::new() });
             }
             let response = self.bulk_response(row)?;
@@ -155,7 +194,8 @@ impl ObeliskDb {
     }
 
     fn bulk_response(&self, row: RawResponse) -> Result<JoinSetResponse, ObeliskError> {
-        let (_, id, seq, created_at, join_set_id, delay_id, delay_success, child, finished_version, variant, json) = row;
+        let (_, id, seq, created_at, join_set_id, delay_id, delay_success, child, finished_version, variant, json) =
+            row;
         let at = format!("t_join_set_response id {id}");
         let kind = match (delay_id, child) {
             (Some(delay_id), None) => ResponseKind::DelayFinished {
@@ -178,7 +218,9 @@ impl ObeliskDb {
                     result,
                 }
             }
-            _ => return Err(self.data_error(format_args!("{at}: needs exactly one of delay_id and child_execution_id"))),
+            _ => {
+                return Err(self.data_error(format_args!("{at}: needs exactly one of delay_id and child_execution_id")));
+            }
         };
         Ok(JoinSetResponse {
             id,
@@ -188,6 +230,13 @@ impl ObeliskDb {
             kind,
         })
     }
+}
+
+/// A TEXT column, borrowed from the row.
+fn text<'r>(r: &'r rusqlite::Row<'_>, index: usize) -> rusqlite::Result<&'r str> {
+    r.get_ref(index)?
+        .as_str()
+        .map_err(|e| rusqlite::Error::FromSqlConversionFailure(index, rusqlite::types::Type::Text, Box::new(e)))
 }
 
 #[cfg(test)]

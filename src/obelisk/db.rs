@@ -129,6 +129,10 @@ fn connect(
         context: "opening read-only".into(),
         source,
     })?;
+    // Read through a memory map and a larger page cache: whole-database replay reads every row.
+    // Both are hints; a platform without mmap just reads.
+    let _ = conn.pragma_update(None, "mmap_size", 256i64 << 20);
+    let _ = conn.pragma_update(None, "cache_size", -65_536i64);
     let schema = Schema::detect(&conn, display, warnings)?;
     Ok((conn, schema))
 }

@@ -23,8 +23,12 @@ pub fn result_kind(kind: &ResultKind) -> String {
 /// A return value in one line: `ok 11`, `err "boom"`, `failed: uncategorized (workflow trap…)`.
 pub fn retval(r: &RetVal) -> String {
     match r {
-        RetVal::Ok(v) => format!("ok {}", v.as_ref().map(|v| compact_json(&v.value)).unwrap_or_default()).trim_end().to_string(),
-        RetVal::Err(v) => format!("err {}", v.as_ref().map(|v| compact_json(&v.value)).unwrap_or_default()).trim_end().to_string(),
+        RetVal::Ok(v) => {
+            format!("ok {}", v.as_ref().map(|v| compact_json(&v.value)).unwrap_or_default()).trim_end().to_string()
+        }
+        RetVal::Err(v) => {
+            format!("err {}", v.as_ref().map(|v| compact_json(&v.value)).unwrap_or_default()).trim_end().to_string()
+        }
         RetVal::ExecutionFailure(f) => match &f.reason {
             Some(reason) => format!("failed: {} ({reason})", f.kind),
             None => format!("failed: {}", f.kind),
@@ -61,7 +65,9 @@ pub fn event_detail(e: &Event) -> String {
             let parent = c.parent.as_ref().map(|(p, js)| format!(" child of {p} in {js}")).unwrap_or_default();
             format!("{} {}{parent}", c.ffqn, compact_json(&c.params))
         }
-        Event::Locked(l) => format!("by {} run {} until {}", l.executor_id, l.run_id, crate::format::time(l.lock_expires_at)),
+        Event::Locked(l) => {
+            format!("by {} run {} until {}", l.executor_id, l.run_id, crate::format::time(l.lock_expires_at))
+        }
         Event::Unlocked(u) => format!("{} (retry at {})", u.reason, crate::format::time(u.backoff_expires_at)),
         Event::TemporarilyFailed(f) => {
             let detail = f.detail.as_deref().map(|d| format!(": {d}")).unwrap_or_default();
@@ -71,7 +77,9 @@ pub fn event_detail(e: &Event) -> String {
         Event::Finished(f) => retval(&f.retval),
         Event::HistoryEvent { event } => history_detail(event),
         Event::Paused | Event::Unpaused | Event::CancellationRequested => String::new(),
-        Event::ComponentUpgradeFinished(u) => format!("{} to {} ({})", compact_json(&u.outcome), u.component_digest, u.deployment_id),
+        Event::ComponentUpgradeFinished(u) => {
+            format!("{} to {} ({})", compact_json(&u.outcome), u.component_digest, u.deployment_id)
+        }
         Event::Raw(r) => format!("undecoded: {}", r.json),
     }
 }
@@ -85,7 +93,11 @@ fn history_detail(h: &HistoryEvent) -> String {
         HistoryEvent::JoinSetCreate { join_set_id } => join_set_id.to_string(),
         HistoryEvent::JoinSetRequest { join_set_id, request } => match request {
             JoinSetRequest::DelayRequest { delay_id, expires_at, paused, .. } => {
-                format!("{join_set_id}: delay {delay_id} until {}{}", crate::format::time(*expires_at), if *paused { " (paused)" } else { "" })
+                format!(
+                    "{join_set_id}: delay {delay_id} until {}{}",
+                    crate::format::time(*expires_at),
+                    if *paused { " (paused)" } else { "" }
+                )
             }
             JoinSetRequest::ChildExecutionRequest { child_execution_id, target_ffqn, params, .. } => {
                 format!("{join_set_id}: child {child_execution_id} {target_ffqn} {}", compact_json(params))
@@ -97,7 +109,9 @@ fn history_detail(h: &HistoryEvent) -> String {
         }
         HistoryEvent::JoinNextTry { join_set_id, outcome } => format!("{join_set_id}: {outcome}"),
         HistoryEvent::JoinNextTooMany { join_set_id, .. } => join_set_id.to_string(),
-        HistoryEvent::Schedule { execution_id, schedule_at, .. } => format!("{execution_id} at {}", compact_json(schedule_at)),
+        HistoryEvent::Schedule { execution_id, schedule_at, .. } => {
+            format!("{execution_id} at {}", compact_json(schedule_at))
+        }
         HistoryEvent::Stub { target_execution_id, .. } => format!("{target_execution_id}"),
     }
 }

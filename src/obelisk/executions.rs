@@ -249,22 +249,45 @@ impl ObeliskDb {
         }
     }
 
+    /// Every execution's `t_state` projection, without what needs the log (`event_count`,
+    /// `lock_count` are 0, `last_event_at` and `scheduled_by` are `None`), in no particular
+    /// order: what whole-database checks compare with, read in one pass over `t_state`.
+    pub fn t_state_summaries(&self) -> Result<Vec<ExecutionSummary>, ObeliskError> {
+        self.state_rows_with("1", [], RowDetail::StateOnly)?.into_iter().map(|row| self.summary(row)).collect()
+    }
+
     fn state_rows(&self, condition: &str, params: impl rusqlite::Params) -> Result<Vec<StateRow>, ObeliskError> {
+        self.state_rows_with(condition, params, RowDetail::Full)
+    }
+
+    fn state_rows_with(
+        &self,
+        condition: &str,
+        params: impl rusqlite::Params,
+        detail: RowDetail,
+    ) -> Result<Vec<StateRow>, ObeliskError> {
         let s = self.schema();
+        let (log_details, order) = match detail {
+            RowDetail::Full => (
+                "(SELECT count(*) FROM t_execution_log l WHERE l.execution_id = s.execution_id),
+                    (SELECT l.created_at FROM t_execution_log l WHERE l.execution_id = s.execution_id ORDER BY l.version DESC LIMIT 1),
+                    (SELECT count(*) FROM t_execution_log l WHERE l.execution_id = s.execution_id AND l.variant = 'locked'),
+                    c.variant, c.json_value
+             FROM t_state s
+             LEFT JOIN t_execution_log c ON c.execution_id = s.execution_id AND c.version = 0",
+                "ORDER BY s.created_at, s.execution_id",
+            ),
+            RowDetail::StateOnly => ("0, NULL, 0, NULL, NULL FROM t_state s", ""),
+        };
         let sql = format!(
             "SELECT s.execution_id, s.is_top_level, s.corresponding_version, s.ffqn, s.created_at,
                     s.component_id_input_digest, s.component_type, s.first_scheduled_at, s.deployment_id,
                     {is_paused}, {lifecycle}, s.pending_expires_finished, s.state, s.updated_at,
                     s.intermittent_event_count, {executor_id}, {run_id}, {join_set_id}, {join_set_closing},
                     {result_kind}, {incompatible_digest}, {tombstoned},
-                    (SELECT count(*) FROM t_execution_log l WHERE l.execution_id = s.execution_id),
-                    (SELECT max(l.created_at) FROM t_execution_log l WHERE l.execution_id = s.execution_id),
-                    (SELECT count(*) FROM t_execution_log l WHERE l.execution_id = s.execution_id AND l.variant = 'locked'),
-                    c.variant, c.json_value
-             FROM t_state s
-             LEFT JOIN t_execution_log c ON c.execution_id = s.execution_id AND c.version = 0
+                    {log_details}
              WHERE {condition}
-             ORDER BY s.created_at, s.execution_id",
+             {order}",
             is_paused = s.column_or_null("t_state", "s", "is_paused"),
             lifecycle = s.column_or_null("t_state", "s", "lifecycle"),
             executor_id = s.column_or_null("t_state", "s", "executor_id"),
@@ -310,7 +333,8 @@ impl ObeliskDb {
 
     fn summary(&self, row: StateRow) -> Result<ExecutionSummary, ObeliskError> {
         let id: ExecutionId = self.parse(&row.id, "t_state.execution_id")?;
-        let at = |column: &str| format!("t_state {id} {column}");
+        // Error contexts are only formatted when a column is unreadable.
+        let at = |column: &'static str| RowColumn { id: &id, column };
         let pef = self.time(&row.pending_expires_finished, at("pending_expires_finished"))?;
         let executor_id =
             row.executor_id.as_deref().map(|t| self.parse::<ExecutorId>(t, at("executor_id"))).transpose()?;
@@ -338,7 +362,7 @@ impl ObeliskDb {
             },
             _ => None,
         };
-        let digest = |blob: &[u8], column: &str| {
+        let digest = |blob: &[u8], column: &'static str| {
             ContentDigest::from_blob(blob).map_err(|e| self.data_error(format_args!("{}: {e}", at(column))))
         };
         Ok(ExecutionSummary {
@@ -369,6 +393,27 @@ impl ObeliskDb {
             tombstoned: row.tombstoned.unwrap_or(0) != 0,
             id,
         })
+    }
+}
+
+/// How much of an execution's log a `t_state` listing reads.
+#[derive(Clone, Copy)]
+enum RowDetail {
+    /// Event and lock counts, last event time, the `Created` event.
+    Full,
+    /// `t_state` alone.
+    StateOnly,
+}
+
+/// `t_state <id> <column>`, for error messages.
+struct RowColumn<'a> {
+    id: &'a ExecutionId,
+    column: &'static str,
+}
+
+impl std::fmt::Display for RowColumn<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "t_state {} {}", self.id, self.column)
     }
 }
 

@@ -1,10 +1,9 @@
 //! Whole-database mode: replay every execution, compare each final state with `t_state`, and
 //! check what executions say about each other (children, scheduled executions, responses,
-//! `t_delay`). Rows are read in ranges of whole executions on this thread while another thread
-//! folds the previous range.
+//! `t_delay`). Rows are read and replayed in ranges of whole executions, by one worker per CPU.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::mpsc::sync_channel;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
 use serde::Serialize;
@@ -19,7 +18,7 @@ use crate::obelisk::{
 };
 
 /// Log rows read per range query.
-const ROWS_PER_RANGE: u64 = 50_000;
+const ROWS_PER_RANGE: u64 = 4_000;
 
 /// The outcome of replaying a whole database.
 #[derive(Debug, Clone, Serialize)]
@@ -49,54 +48,61 @@ impl CheckReport {
 }
 
 /// Replays every execution of `db` and compares it with `t_state` and with the others.
+///
+/// The log is cut into ranges of whole executions; one worker per CPU takes ranges in turn,
+/// reading them on its own read-only connection and replaying them. The parts are merged and the
+/// cross-execution checks run at the end.
 pub fn check_database(db: &ObeliskDb) -> Result<CheckReport, ReplayError> {
     let started = Instant::now();
     let summaries: HashMap<ExecutionId, ExecutionSummary> =
-        db.list_executions(&Default::default())?.into_iter().map(|s| (s.id.clone(), s)).collect();
+        db.t_state_summaries()?.into_iter().map(|s| (s.id.clone(), s)).collect();
     let pending_delays: HashSet<DelayId> = db.pending_delays(None)?.into_iter().map(|d| d.delay_id).collect();
     let ranges = db.execution_ranges(ROWS_PER_RANGE)?;
-    let checked = std::thread::scope(|scope| -> Result<Checker, ReplayError> {
-        let (tx, rx) = sync_channel::<Vec<ExecutionRows>>(1);
-        let worker = scope.spawn(move || {
-            let mut checker = Checker::new(summaries);
-            for batch in rx {
-                for rows in batch {
-                    checker.add(rows);
-                }
-            }
-            checker
-        });
-        let mut failed = None;
-        for range in &ranges {
-            match db.load_range(range) {
-                Ok(batch) => {
-                    if tx.send(batch).is_err() {
-                        break;
-                    }
-                }
-                Err(e) => {
-                    failed = Some(e);
-                    break;
-                }
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, ranges.len().max(1));
+    let next = AtomicUsize::new(0);
+    let work = |db: &ObeliskDb| -> Result<Checker<'_>, ReplayError> {
+        let mut checker = Checker::new(&summaries);
+        loop {
+            let Some(range) = ranges.get(next.fetch_add(1, Ordering::Relaxed)) else { break };
+            for rows in db.load_range(range)? {
+                checker.add(rows);
             }
         }
-        drop(tx);
-        let checker = worker.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-        match failed {
-            Some(e) => Err(e.into()),
-            None => Ok(checker),
+        Ok(checker)
+    };
+    let path = db.path().to_path_buf();
+    let checker = std::thread::scope(|scope| -> Result<Checker<'_>, ReplayError> {
+        let helpers: Vec<_> = (1..workers)
+            .map(|_| {
+                scope.spawn(|| {
+                    let own = ObeliskDb::open(&path)?;
+                    work(&own)
+                })
+            })
+            .collect();
+        let mut checker = work(db);
+        for helper in helpers {
+            let part = helper.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            checker = match (checker, part) {
+                (Ok(mut all), Ok(part)) => {
+                    all.merge(part);
+                    Ok(all)
+                }
+                (Err(e), _) | (_, Err(e)) => Err(e),
+            };
         }
+        checker
     })?;
     let mut report = CheckReport {
         database: db.path().display().to_string(),
         schema_version: db.schema().version,
-        executions: checked.executions,
-        events: checked.events,
-        responses: checked.responses,
+        executions: checker.executions,
+        events: checker.events,
+        responses: checker.responses,
         findings: Vec::new(),
         elapsed_ms: 0,
     };
-    report.findings = checked.finish(&pending_delays);
+    report.findings = checker.finish(&pending_delays);
     report.elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
     Ok(report)
 }
@@ -118,10 +124,8 @@ enum Expectation {
 }
 
 /// Folds executions one by one, keeping only what the final checks need.
-struct Checker {
-    summaries: HashMap<ExecutionId, ExecutionSummary>,
-    /// Executions deleted by retention (0.42+): their children may be gone.
-    tombstoned: HashSet<ExecutionId>,
+struct Checker<'s> {
+    summaries: &'s HashMap<ExecutionId, ExecutionSummary>,
     facts: HashMap<ExecutionId, Facts>,
     expectations: Vec<Expectation>,
     findings: Vec<Finding>,
@@ -130,12 +134,10 @@ struct Checker {
     responses: usize,
 }
 
-impl Checker {
-    fn new(summaries: HashMap<ExecutionId, ExecutionSummary>) -> Checker {
-        let tombstoned = summaries.values().filter(|s| s.tombstoned).map(|s| s.id.clone()).collect();
+impl<'s> Checker<'s> {
+    fn new(summaries: &'s HashMap<ExecutionId, ExecutionSummary>) -> Checker<'s> {
         Checker {
             summaries,
-            tombstoned,
             facts: HashMap::new(),
             expectations: Vec::new(),
             findings: Vec::new(),
@@ -153,8 +155,8 @@ impl Checker {
         self.events += replay.event_count();
         self.responses += replay.response_count();
         self.findings.extend(replay.findings().iter().cloned());
-        match self.summaries.remove(&id) {
-            Some(summary) => self.findings.extend(compare_with_t_state(replay.final_state(), &summary)),
+        match self.summaries.get(&id) {
+            Some(summary) => self.findings.extend(compare_with_t_state(replay.final_state(), summary)),
             None => self.findings.push(Finding {
                 execution_id: id.clone(),
                 version: None,
@@ -165,6 +167,16 @@ impl Checker {
         }
         self.expect(&replay);
         self.facts.insert(id, facts);
+    }
+
+    /// Takes in a part checked by another worker.
+    fn merge(&mut self, part: Checker<'s>) {
+        self.facts.extend(part.facts);
+        self.expectations.extend(part.expectations);
+        self.findings.extend(part.findings);
+        self.executions += part.executions;
+        self.events += part.events;
+        self.responses += part.responses;
     }
 
     /// Records what `replay` says about other executions and timers.
@@ -216,16 +228,26 @@ impl Checker {
 
     /// The cross-execution findings, then everything sorted by execution and step.
     fn finish(mut self, pending_delays: &HashSet<DelayId>) -> Vec<Finding> {
-        let leftover: Vec<ExecutionId> = self.summaries.keys().cloned().collect();
+        let leftover: Vec<ExecutionId> =
+            self.summaries.keys().filter(|id| !self.facts.contains_key(*id)).cloned().collect();
+        // Executions deleted by retention (0.42+): their children may be gone.
+        let tombstoned: HashSet<&ExecutionId> =
+            self.summaries.values().filter(|s| s.tombstoned).map(|s| &s.id).collect();
         for id in leftover {
-            self.findings.push(finding(&id, None, None, FindingKind::StateMismatch, "a t_state row without any log row".into()));
+            self.findings.push(finding(
+                &id,
+                None,
+                None,
+                FindingKind::StateMismatch,
+                "a t_state row without any log row".into(),
+            ));
         }
         let mut known_delays: HashSet<&DelayId> = HashSet::new();
         let mut out = Vec::new();
         for e in &self.expectations {
             match e {
                 Expectation::Child { parent, version, step, child, join_set, ffqn } => match self.facts.get(child) {
-                    None if !self.tombstoned.contains(parent) => out.push(finding(
+                    None if !tombstoned.contains(parent) => out.push(finding(
                         parent,
                         Some(*version),
                         Some(*step),
@@ -236,16 +258,28 @@ impl Checker {
                     Some(f) => {
                         let expected = Some((parent.clone(), join_set.clone()));
                         if f.parent != expected {
-                            out.push(finding(child, Some(0), Some(0), FindingKind::TreeMismatch, format!(
-                                "created with parent {:?}, but {parent} requested it in {join_set}",
-                                f.parent.as_ref().map(|(p, js)| format!("{p} {js}"))
-                            )));
+                            out.push(finding(
+                                child,
+                                Some(0),
+                                Some(0),
+                                FindingKind::TreeMismatch,
+                                format!(
+                                    "created with parent {:?}, but {parent} requested it in {join_set}",
+                                    f.parent.as_ref().map(|(p, js)| format!("{p} {js}"))
+                                ),
+                            ));
                         }
                         if f.ffqn.as_ref() != Some(ffqn) {
-                            out.push(finding(child, Some(0), Some(0), FindingKind::TreeMismatch, format!(
-                                "runs {:?}, but {parent} requested {ffqn}",
-                                f.ffqn.as_ref().map(ToString::to_string)
-                            )));
+                            out.push(finding(
+                                child,
+                                Some(0),
+                                Some(0),
+                                FindingKind::TreeMismatch,
+                                format!(
+                                    "runs {:?}, but {parent} requested {ffqn}",
+                                    f.ffqn.as_ref().map(ToString::to_string)
+                                ),
+                            ));
                         }
                     }
                 },
@@ -259,13 +293,23 @@ impl Checker {
                     }
                 }
                 Expectation::Scheduled { by, version, step, id } => match self.facts.get(id) {
-                    None => out.push(finding(by, Some(*version), Some(*step), FindingKind::TreeMismatch, format!(
-                        "scheduled execution {id} has no log rows"
-                    ))),
-                    Some(f) if f.scheduled_by.as_ref() != Some(by) => out.push(finding(id, Some(0), Some(0), FindingKind::TreeMismatch, format!(
-                        "scheduled by {by} (version {version}), but its created says scheduled_by {:?}",
-                        f.scheduled_by.as_ref().map(ToString::to_string)
-                    ))),
+                    None => out.push(finding(
+                        by,
+                        Some(*version),
+                        Some(*step),
+                        FindingKind::TreeMismatch,
+                        format!("scheduled execution {id} has no log rows"),
+                    )),
+                    Some(f) if f.scheduled_by.as_ref() != Some(by) => out.push(finding(
+                        id,
+                        Some(0),
+                        Some(0),
+                        FindingKind::TreeMismatch,
+                        format!(
+                            "scheduled by {by} (version {version}), but its created says scheduled_by {:?}",
+                            f.scheduled_by.as_ref().map(ToString::to_string)
+                        ),
+                    )),
                     Some(_) => {}
                 },
                 Expectation::Delay { owner, version, step, id, fired, owner_finished } => {
@@ -277,13 +321,25 @@ impl Checker {
                         _ => None,
                     };
                     if let Some(problem) = problem {
-                        out.push(finding(owner, Some(*version), Some(*step), FindingKind::DelayTableMismatch, format!("delay {id} {problem}")));
+                        out.push(finding(
+                            owner,
+                            Some(*version),
+                            Some(*step),
+                            FindingKind::DelayTableMismatch,
+                            format!("delay {id} {problem}"),
+                        ));
                     }
                 }
             }
         }
         for id in pending_delays.iter().filter(|d| !known_delays.contains(d)) {
-            out.push(finding(id.owner(), None, None, FindingKind::DelayTableMismatch, format!("t_delay holds {id}, which no replayed execution requested")));
+            out.push(finding(
+                id.owner(),
+                None,
+                None,
+                FindingKind::DelayTableMismatch,
+                format!("t_delay holds {id}, which no replayed execution requested"),
+            ));
         }
         self.findings.extend(out);
         self.findings.sort_by(|a, b| {
@@ -321,7 +377,11 @@ mod tests {
             let report = check_database(&open(fixture)).unwrap_or_else(|e| panic!("{e}"));
             let shown: Vec<String> = report.findings.iter().map(ToString::to_string).collect();
             assert!(shown.is_empty(), "{fixture}:\n{}", shown.join("\n"));
-            assert_eq!((report.executions, report.events, report.responses), (executions, events, responses), "{fixture}");
+            assert_eq!(
+                (report.executions, report.events, report.responses),
+                (executions, events, responses),
+                "{fixture}"
+            );
         }
     }
 }

@@ -45,7 +45,11 @@ impl Replay {
     }
 
     /// Replays without checkpoints (whole-database checks: only the final state and findings).
-    pub fn without_checkpoints(execution_id: ExecutionId, log: Vec<LogEntry>, responses: Vec<JoinSetResponse>) -> Replay {
+    pub fn without_checkpoints(
+        execution_id: ExecutionId,
+        log: Vec<LogEntry>,
+        responses: Vec<JoinSetResponse>,
+    ) -> Replay {
         Replay::with_interval(execution_id, log, responses, usize::MAX)
     }
 
@@ -192,7 +196,11 @@ impl Replay {
         if step < self.steps.len() {
             Ok(())
         } else {
-            Err(ReplayError::StepOutOfRange { execution_id: self.execution_id.to_string(), step, len: self.steps.len() })
+            Err(ReplayError::StepOutOfRange {
+                execution_id: self.execution_id.to_string(),
+                step,
+                len: self.steps.len(),
+            })
         }
     }
 

@@ -109,7 +109,11 @@ pub fn export_tree(db: &ObeliskDb, root: &ExecutionId) -> Result<ExportDocument,
     })
 }
 
-fn exported(db: &ObeliskDb, replay: &Replay, summary: Option<ExecutionSummary>) -> Result<ExportedExecution, ReplayError> {
+fn exported(
+    db: &ObeliskDb,
+    replay: &Replay,
+    summary: Option<ExecutionSummary>,
+) -> Result<ExportedExecution, ReplayError> {
     let mut events = Vec::new();
     let mut responses = Vec::new();
     for step in replay.steps() {

@@ -46,7 +46,10 @@ impl Folder<'_> {
         let expected = state.version.map_or(0, |v| v + 1);
         if version != expected {
             self.finding(state, Some(version), step, FindingKind::MalformedLog, || {
-                format!("version {version} follows {} (expected {expected})", state.version.map_or("nothing".into(), |v| format!("version {v}")))
+                format!(
+                    "version {version} follows {} (expected {expected})",
+                    state.version.map_or("nothing".into(), |v| format!("version {v}"))
+                )
             });
         }
         let is_created = matches!(entry.event, Event::Created(_));

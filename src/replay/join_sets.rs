@@ -138,11 +138,19 @@ impl Folder<'_> {
         self.index.record_join_set(id, position);
     }
 
-    fn request(&mut self, state: &mut ReplayState, id: &JoinSetId, request: &JoinSetRequest, version: u64, step: usize) {
+    fn request(
+        &mut self,
+        state: &mut ReplayState,
+        id: &JoinSetId,
+        request: &JoinSetRequest,
+        version: u64,
+        step: usize,
+    ) {
         let js = self.known_join_set(state, id, version, step);
-        let (status, first_request, child_requests) = js
-            .and_then(|i| state.join_sets.get(i))
-            .map_or((JoinSetStatus::Open, false, 0), |j| (j.status, j.requests.is_empty() && j.child_requests == 0, j.child_requests));
+        let (status, first_request, child_requests) =
+            js.and_then(|i| state.join_sets.get(i)).map_or((JoinSetStatus::Open, false, 0), |j| {
+                (j.status, j.requests.is_empty() && j.child_requests == 0, j.child_requests)
+            });
         if status != JoinSetStatus::Open {
             self.finding(state, Some(version), step, FindingKind::RequestAfterClose, || {
                 format!("request added to join set {id} after it started closing")
@@ -152,7 +160,10 @@ impl Folder<'_> {
             JoinSetRequest::ChildExecutionRequest { target_ffqn, .. } => target_ffqn.function(),
             JoinSetRequest::DelayRequest { .. } => SLEEP,
         };
-        if first_request && let Some((_, name)) = id.one_off_parts() && name != function {
+        if first_request
+            && let Some((_, name)) = id.one_off_parts()
+            && name != function
+        {
             self.finding(state, Some(version), step, FindingKind::JoinSetIdDerivation, || {
                 format!("one-off join set {id} is named after `{name}` but its request is for `{function}`")
             });
@@ -191,8 +202,14 @@ impl Folder<'_> {
                     consumed_step: None,
                 });
                 self.index.record_child(child_execution_id, position);
-                if result.is_ok() && let Some(j) = js.and_then(|i| state.join_sets.get_mut(i)) {
-                    j.requests.push(Request { version, step, target: RequestTarget::Child(child_execution_id.clone()) });
+                if result.is_ok()
+                    && let Some(j) = js.and_then(|i| state.join_sets.get_mut(i))
+                {
+                    j.requests.push(Request {
+                        version,
+                        step,
+                        target: RequestTarget::Child(child_execution_id.clone()),
+                    });
                 }
             }
             JoinSetRequest::DelayRequest { delay_id, expires_at, schedule_at, paused } => {
@@ -239,7 +256,11 @@ impl Folder<'_> {
         version: u64,
         step: usize,
     ) {
-        let blocked = ExecutionState::BlockedByJoinSet { join_set_id: Some(id.clone()), lock_expires_at: run_expires_at, closing };
+        let blocked = ExecutionState::BlockedByJoinSet {
+            join_set_id: Some(id.clone()),
+            lock_expires_at: run_expires_at,
+            closing,
+        };
         let Some(js) = self.known_join_set(state, id, version, step) else {
             state.pending = Some(blocked);
             return;
@@ -344,7 +365,10 @@ impl Folder<'_> {
         let Some(wait) = j.awaits.iter_mut().rev().find(|a| a.slot == Some(slot)) else { return };
         wait.received_step = Some(step);
         let (await_version, await_kind) = (wait.version, wait.kind);
-        if j.status == JoinSetStatus::Closing && j.consumed >= j.requests.len() && j.awaits.iter().all(|a| a.slot.is_none() || a.received_step.is_some()) {
+        if j.status == JoinSetStatus::Closing
+            && j.consumed >= j.requests.len()
+            && j.awaits.iter().all(|a| a.slot.is_none() || a.received_step.is_some())
+        {
             j.status = JoinSetStatus::Closed;
         }
         let join_set_id = j.id.clone();
@@ -387,7 +411,9 @@ impl Folder<'_> {
                 let child = self.index.child(child_execution_id, state.children.len());
                 let problem = match child.and_then(|i| state.children.get(i)) {
                     None => Some("which was not requested before it arrived".to_owned()),
-                    Some(c) if &c.join_set_id != id => Some(format!("which was requested in join set {}", c.join_set_id)),
+                    Some(c) if &c.join_set_id != id => {
+                        Some(format!("which was requested in join set {}", c.join_set_id))
+                    }
                     Some(c) if c.arrived_step.is_some() => Some("a second time".to_owned()),
                     Some(_) => None,
                 };
@@ -408,7 +434,9 @@ impl Folder<'_> {
                 let delay = self.index.delay(delay_id, state.delays.len());
                 let problem = match delay.and_then(|i| state.delays.get(i)) {
                     None => Some("which was not requested before it arrived".to_owned()),
-                    Some(d) if &d.join_set_id != id => Some(format!("which was requested in join set {}", d.join_set_id)),
+                    Some(d) if &d.join_set_id != id => {
+                        Some(format!("which was requested in join set {}", d.join_set_id))
+                    }
                     Some(d) if d.arrived_step.is_some() => Some("a second time".to_owned()),
                     Some(_) => None,
                 };
@@ -430,11 +458,13 @@ impl Folder<'_> {
         let slot = j.arrivals.len() - 1;
         let awaited = slot < j.consumed;
         let unblocks = slot < j.join_next_rows;
-        if let Some(ExecutionState::BlockedByJoinSet { join_set_id: Some(blocked_on), lock_expires_at, .. }) = &state.pending
+        if let Some(ExecutionState::BlockedByJoinSet { join_set_id: Some(blocked_on), lock_expires_at, .. }) =
+            &state.pending
             && blocked_on == id
             && unblocks
         {
-            state.pending = Some(ExecutionState::PendingAt { scheduled_at: (*lock_expires_at).max(response.created_at) });
+            state.pending =
+                Some(ExecutionState::PendingAt { scheduled_at: (*lock_expires_at).max(response.created_at) });
         }
         if awaited {
             self.deliver(state, js, slot, step);

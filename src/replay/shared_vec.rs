@@ -78,7 +78,8 @@ impl<T: Clone> SharedVec<T> {
 
 impl<T: PartialEq> PartialEq for SharedVec<T> {
     fn eq(&self, other: &Self) -> bool {
-        self.len == other.len && self.chunks.iter().flat_map(|c| c.iter()).eq(other.chunks.iter().flat_map(|c| c.iter()))
+        self.len == other.len
+            && self.chunks.iter().flat_map(|c| c.iter()).eq(other.chunks.iter().flat_map(|c| c.iter()))
     }
 }
 
@@ -118,7 +119,10 @@ mod tests {
         assert!(a.get_mut(101).is_none());
         assert_ne!(a, b);
         assert_eq!(b, (0..100).collect());
-        assert_eq!(serde_json::to_string(&b.iter().take(3).copied().collect::<SharedVec<_>>()).ok().as_deref(), Some("[0,1,2]"));
+        assert_eq!(
+            serde_json::to_string(&b.iter().take(3).copied().collect::<SharedVec<_>>()).ok().as_deref(),
+            Some("[0,1,2]")
+        );
         assert!(SharedVec::<u8>::new().is_empty());
     }
 }

@@ -54,7 +54,8 @@ impl Step {
             Step::Event(e) => describe::event_detail(&e.event),
             Step::Response(r) => match &r.kind {
                 ResponseKind::ChildExecutionFinished { child_execution_id, result, .. } => {
-                    let result = result.as_ref().map(describe::retval).unwrap_or_else(|| "(result not readable)".into());
+                    let result =
+                        result.as_ref().map(describe::retval).unwrap_or_else(|| "(result not readable)".into());
                     format!("{}: child {child_execution_id} {result}", r.join_set_id)
                 }
                 ResponseKind::DelayFinished { delay_id, success } => {

@@ -263,7 +263,9 @@ impl Loader<'_, '_> {
     fn load(&self, id: &ExecutionId) -> Result<Option<Replay>, ReplayError> {
         match self.source.replay(id) {
             Ok(r) => Ok(Some(r)),
-            Err(ReplayError::Obelisk(ObeliskError::ExecutionNotFound { .. }) | ReplayError::NotInExport { .. }) => Ok(None),
+            Err(ReplayError::Obelisk(ObeliskError::ExecutionNotFound { .. }) | ReplayError::NotInExport { .. }) => {
+                Ok(None)
+            }
             Err(e) => Err(e),
         }
     }

@@ -43,7 +43,13 @@ impl ReplicaAddress {
     pub fn name(&self) -> String {
         let s = match self {
             ReplicaAddress::Local(p) => p.display().to_string(),
-            ReplicaAddress::S3(loc) => if loc.path.is_empty() { loc.bucket.clone() } else { loc.path.clone() },
+            ReplicaAddress::S3(loc) => {
+                if loc.path.is_empty() {
+                    loc.bucket.clone()
+                } else {
+                    loc.path.clone()
+                }
+            }
         };
         s.trim_end_matches('/').rsplit('/').next().unwrap_or_default().to_string()
     }
@@ -117,10 +123,12 @@ fn parse_host(host_port: &str) -> S3Location {
         loc.region = Some("us-east-1".into());
         scheme = "http";
         endpoint_host = Some("localhost".to_string());
-    } else if let Some((bucket, region)) = host.strip_suffix(".backblazeb2.com").and_then(|head| match head.strip_prefix("s3.") {
-        Some(region) => Some((String::new(), region.to_string())),
-        None => head.split_once(".s3.").map(|(b, r)| (b.to_string(), r.to_string())),
-    }) {
+    } else if let Some((bucket, region)) =
+        host.strip_suffix(".backblazeb2.com").and_then(|head| match head.strip_prefix("s3.") {
+            Some(region) => Some((String::new(), region.to_string())),
+            None => head.split_once(".s3.").map(|(b, r)| (b.to_string(), r.to_string())),
+        })
+    {
         endpoint_host = Some(format!("s3.{region}.backblazeb2.com"));
         loc.bucket = bucket;
         loc.region = Some(region);
@@ -135,7 +143,9 @@ fn parse_host(host_port: &str) -> S3Location {
         endpoint_host = Some(format!("{region}.linodeobjects.com"));
         loc.bucket = bucket;
         loc.region = Some(region);
-    } else if let Some(idx) = host.find(".s3.").or_else(|| host.find(".s3-")).filter(|_| host.ends_with(".amazonaws.com")) {
+    } else if let Some(idx) =
+        host.find(".s3.").or_else(|| host.find(".s3-")).filter(|_| host.ends_with(".amazonaws.com"))
+    {
         // bucket.s3.amazonaws.com / bucket.s3.us-west-2.amazonaws.com / bucket.s3-us-west-2.amazonaws.com
         loc.bucket = host[..idx].to_string();
         let region = host[idx + 4..].trim_end_matches(".amazonaws.com").trim_start_matches('.');
@@ -171,14 +181,20 @@ mod tests {
     #[test]
     fn folders_and_file_urls() {
         assert_eq!(parse_address("/tmp/r", &S3Options::default()).unwrap(), ReplicaAddress::Local("/tmp/r".into()));
-        assert_eq!(parse_address("file:///tmp/r", &S3Options::default()).unwrap(), ReplicaAddress::Local("/tmp/r".into()));
+        assert_eq!(
+            parse_address("file:///tmp/r", &S3Options::default()).unwrap(),
+            ReplicaAddress::Local("/tmp/r".into())
+        );
         assert!(parse_address("gs://b/p", &S3Options::default()).is_err());
     }
 
     #[test]
     fn plain_bucket_and_path() {
         let l = s3("s3://bucket/a/b/");
-        assert_eq!((l.bucket.as_str(), l.path.as_str(), l.endpoint.clone(), l.force_path_style), ("bucket", "a/b", None, false));
+        assert_eq!(
+            (l.bucket.as_str(), l.path.as_str(), l.endpoint.clone(), l.force_path_style),
+            ("bucket", "a/b", None, false)
+        );
         assert_eq!(s3("s3://bucket").path, "");
     }
 
@@ -208,7 +224,9 @@ mod tests {
         assert!(l.force_path_style);
         let opts = S3Options { endpoint: Some("http://x:1".into()), force_path_style: true, ..Default::default() };
         match parse_address("s3://b/db", &opts).unwrap() {
-            ReplicaAddress::S3(l) => assert_eq!((l.endpoint.as_deref(), l.force_path_style), (Some("http://x:1"), true)),
+            ReplicaAddress::S3(l) => {
+                assert_eq!((l.endpoint.as_deref(), l.force_path_style), (Some("http://x:1"), true))
+            }
             _ => unreachable!(),
         }
     }

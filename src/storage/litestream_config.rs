@@ -103,7 +103,8 @@ pub fn expand_env(s: &str) -> String {
 /// Parse a Litestream config file.
 pub fn load_config(config: &Path) -> Result<Vec<ConfiguredDb>, StoreError> {
     let text = std::fs::read_to_string(config).map_err(|e| StoreError::io(config.display().to_string(), e))?;
-    parse_config(&expand_env(&text)).map_err(|reason| StoreError::BadAddress { address: config.display().to_string(), reason })
+    parse_config(&expand_env(&text))
+        .map_err(|reason| StoreError::BadAddress { address: config.display().to_string(), reason })
 }
 
 fn parse_config(text: &str) -> Result<Vec<ConfiguredDb>, String> {
@@ -122,7 +123,11 @@ fn parse_config(text: &str) -> Result<Vec<ConfiguredDb>, String> {
 
 fn convert(r: RawReplica, index: usize, global_creds: Option<(String, String)>) -> Result<ConfiguredReplica, String> {
     let kind = r.kind.clone().unwrap_or_else(|| {
-        if r.url.as_deref().is_some_and(|u| u.starts_with("s3://")) || r.bucket.is_some() { "s3".into() } else { "file".into() }
+        if r.url.as_deref().is_some_and(|u| u.starts_with("s3://")) || r.bucket.is_some() {
+            "s3".into()
+        } else {
+            "file".into()
+        }
     });
     let name = r.name.clone().unwrap_or_else(|| if index == 0 { kind.clone() } else { format!("{kind}{index}") });
     let creds = r.access_key_id.clone().zip(r.secret_access_key.clone()).or(global_creds);
@@ -154,7 +159,11 @@ fn convert(r: RawReplica, index: usize, global_creds: Option<(String, String)>) 
 
 /// The replicas configured for `db_path` (compared after making both absolute), optionally only
 /// the one named `replica`.
-pub fn replicas_for_db(config: &Path, db_path: &Path, replica: Option<&str>) -> Result<Vec<ConfiguredReplica>, StoreError> {
+pub fn replicas_for_db(
+    config: &Path,
+    db_path: &Path,
+    replica: Option<&str>,
+) -> Result<Vec<ConfiguredReplica>, StoreError> {
     let dbs = load_config(config)?;
     let want = std::path::absolute(db_path).unwrap_or_else(|_| db_path.to_path_buf());
     let known: BTreeMap<PathBuf, ConfiguredDb> =
@@ -210,7 +219,9 @@ mod tests {
         let v5 = "levels:\n  - interval: 5s\ndbs:\n  - path: /d/db.sqlite\n    replica:\n      url: s3://b/p?endpoint=http://h:1&forcePathStyle=true\n";
         let dbs = parse_config(v5).unwrap();
         match &dbs[0].replicas[0].address {
-            ReplicaAddress::S3(l) => assert_eq!((l.bucket.as_str(), l.path.as_str(), l.endpoint.as_deref()), ("b", "p", Some("http://h:1"))),
+            ReplicaAddress::S3(l) => {
+                assert_eq!((l.bucket.as_str(), l.path.as_str(), l.endpoint.as_deref()), ("b", "p", Some("http://h:1")))
+            }
             other => panic!("{other:?}"),
         }
     }

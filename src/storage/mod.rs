@@ -36,7 +36,9 @@ pub enum StoreError {
     NotFound { key: String },
     #[error("{location}: access denied ({detail})")]
     AccessDenied { location: String, detail: String },
-    #[error("{location}: no usable S3 credentials ({detail}); set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, LITESTREAM_ACCESS_KEY_ID/LITESTREAM_SECRET_ACCESS_KEY, or --profile")]
+    #[error(
+        "{location}: no usable S3 credentials ({detail}); set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, LITESTREAM_ACCESS_KEY_ID/LITESTREAM_SECRET_ACCESS_KEY, or --profile"
+    )]
     Credentials { location: String, detail: String },
     #[error("{location}: cannot reach the storage endpoint ({detail})")]
     Unreachable { location: String, detail: String },

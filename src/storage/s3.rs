@@ -32,7 +32,11 @@ pub struct S3Location {
 impl S3Location {
     /// `s3://bucket/path` as Litestream users write it.
     pub fn url(&self) -> String {
-        if self.path.is_empty() { format!("s3://{}", self.bucket) } else { format!("s3://{}/{}", self.bucket, self.path) }
+        if self.path.is_empty() {
+            format!("s3://{}", self.bucket)
+        } else {
+            format!("s3://{}/{}", self.bucket, self.path)
+        }
     }
 }
 
@@ -95,7 +99,13 @@ impl S3Store {
             }
         });
         if let Some((key, secret)) = static_creds {
-            loader = loader.credentials_provider(aws_sdk_s3::config::Credentials::new(key, secret, None, None, "chronoscope"));
+            loader = loader.credentials_provider(aws_sdk_s3::config::Credentials::new(
+                key,
+                secret,
+                None,
+                None,
+                "chronoscope",
+            ));
         }
         let shared = rt.block_on(loader.load());
         let mut builder = aws_sdk_s3::config::Builder::from(&shared).force_path_style(location.force_path_style);
@@ -143,9 +153,12 @@ impl S3Store {
             _ => {}
         }
         match (code.as_deref(), status) {
-            (Some("NoSuchBucket"), _) => StoreError::NotFound { key: format!("bucket `{}` at {location}", self.location.bucket) },
+            (Some("NoSuchBucket"), _) => {
+                StoreError::NotFound { key: format!("bucket `{}` at {location}", self.location.bucket) }
+            }
             (Some("NoSuchKey" | "NotFound"), _) | (_, Some(404)) => StoreError::NotFound { key: location },
-            (Some("AccessDenied" | "InvalidAccessKeyId" | "SignatureDoesNotMatch" | "ExpiredToken"), _) | (_, Some(401 | 403)) => {
+            (Some("AccessDenied" | "InvalidAccessKeyId" | "SignatureDoesNotMatch" | "ExpiredToken"), _)
+            | (_, Some(401 | 403)) => {
                 StoreError::AccessDenied { location, detail: code.unwrap_or_else(|| "HTTP 403".into()) }
             }
             _ => StoreError::Io { location, detail: DisplayErrorContext(&err).to_string() },
@@ -243,7 +256,15 @@ impl ReplicaStore for S3Store {
 
     fn open(&self, key: &str) -> Result<Box<dyn Read + Send>, StoreError> {
         let body = runtime().block_on(self.get_async(key, None))?;
-        Ok(Box::new(S3Reader { store: self.clone(), key: key.to_string(), body, chunk: Vec::new(), pos: 0, offset: 0, resumes: 0 }))
+        Ok(Box::new(S3Reader {
+            store: self.clone(),
+            key: key.to_string(),
+            body,
+            chunk: Vec::new(),
+            pos: 0,
+            offset: 0,
+            resumes: 0,
+        }))
     }
 
     fn child(&self, sub: &str) -> Box<dyn ReplicaStore> {

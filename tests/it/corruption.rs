@@ -12,7 +12,14 @@ fn alpha_copy() -> (tempfile::TempDir, PathBuf, String) {
     let tmp = tempfile::tempdir().unwrap();
     let replica = tmp.path().join("alpha");
     copy_dir(&fixtures().join("fleet/v0.5/tenant-alpha"), &replica);
-    let plan = stdout_json(&chronoscope(["restore", replica.to_str().unwrap(), "-o", "/nonexistent/x", "--dry-run", "--json"]));
+    let plan = stdout_json(&chronoscope([
+        "restore",
+        replica.to_str().unwrap(),
+        "-o",
+        "/nonexistent/x",
+        "--dry-run",
+        "--json",
+    ]));
     let key = plan["files"].as_array().unwrap().last().unwrap()["key"].as_str().unwrap().to_string();
     (tmp, replica, key)
 }
@@ -87,7 +94,8 @@ fn missing_ltx_file_breaks_the_chain_but_earlier_points_restore() {
     assert!(problems.contains("0000000000000010-0000000000000010"), "{problems}");
     // Below the gap the chain is intact.
     let out = tmp.path().join("ok.db");
-    let r = chronoscope(["restore", replica.to_str().unwrap(), "-o", out.to_str().unwrap(), "--txid", "000000000000000f"]);
+    let r =
+        chronoscope(["restore", replica.to_str().unwrap(), "-o", out.to_str().unwrap(), "--txid", "000000000000000f"]);
     assert!(r.status.success(), "{}", describe(&r));
     verify_reports(&replica, "0000000000000010", "gap");
 }
@@ -102,7 +110,8 @@ fn timestamp_outside_the_restorable_range_is_refused() {
         assert_cli_error(&r, &out, &["outside the restorable range"]);
     }
     let out = tmp.path().join("y.db");
-    let r = chronoscope(["restore", replica.to_str().unwrap(), "-o", out.to_str().unwrap(), "--timestamp", "yesterday"]);
+    let r =
+        chronoscope(["restore", replica.to_str().unwrap(), "-o", out.to_str().unwrap(), "--timestamp", "yesterday"]);
     assert_cli_error(&r, &out, &["invalid timestamp `yesterday`"]);
 }
 
@@ -141,7 +150,12 @@ fn unrecognised_folder_is_not_a_replica() {
 /// `replica-age/` folder its README mentions; interop_v3 also has Litestream write one.)
 fn age_twin(fx3b: &Path) -> (PathBuf, String) {
     let cfg = std::fs::read_to_string(fx3b.join("litestream.yml")).unwrap();
-    let find = |prefix: &str| cfg.lines().map(str::trim).find_map(|l| l.strip_prefix("- ").filter(|k| k.starts_with(prefix)).map(str::to_owned)).unwrap();
+    let find = |prefix: &str| {
+        cfg.lines()
+            .map(str::trim)
+            .find_map(|l| l.strip_prefix("- ").filter(|k| k.starts_with(prefix)).map(str::to_owned))
+            .unwrap()
+    };
     let (identity, recipient) = (find("AGE-SECRET-KEY-"), find("age1"));
     let recipient: age::x25519::Recipient = recipient.parse().unwrap();
     let twin = fx3b.join("replica-age-twin");
@@ -186,10 +200,21 @@ fn age_encrypted_replica_needs_the_right_identity() {
     let right = dir.path().join("right.key");
     std::fs::write(&right, format!("# test identity\n{key}\n")).unwrap();
     let out = dir.path().join("age.db");
-    let r = chronoscope(["restore", replica.to_str().unwrap(), "-o", out.to_str().unwrap(), "--age-identity", right.to_str().unwrap()]);
+    let r = chronoscope([
+        "restore",
+        replica.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+        "--age-identity",
+        right.to_str().unwrap(),
+    ]);
     assert!(r.status.success(), "{}", describe(&r));
     let plain = dir.path().join("plain.db");
     let r = chronoscope(["restore", dir.path().join("fx3b/replica").to_str().unwrap(), "-o", plain.to_str().unwrap()]);
     assert!(r.status.success(), "{}", describe(&r));
-    assert_eq!(std::fs::read(&out).unwrap(), std::fs::read(&plain).unwrap(), "encrypted and plain twins restore the same bytes");
+    assert_eq!(
+        std::fs::read(&out).unwrap(),
+        std::fs::read(&plain).unwrap(),
+        "encrypted and plain twins restore the same bytes"
+    );
 }

@@ -19,7 +19,10 @@ fn executions_of_fixture_databases_match_their_readmes() {
         assert_eq!(all.as_array().unwrap().len(), total, "{db}");
         let fin = run_json(cache.path(), &["executions", path.to_str().unwrap(), "--status", "finished", "--json"]);
         assert_eq!(fin.as_array().unwrap().len(), finished, "{db}");
-        let adds = run_json(cache.path(), &["executions", path.to_str().unwrap(), "--ffqn", "demo:activity/ops.add", "--json"]);
+        let adds = run_json(
+            cache.path(),
+            &["executions", path.to_str().unwrap(), "--ffqn", "demo:activity/ops.add", "--json"],
+        );
         assert!(adds.as_array().unwrap().iter().all(|e| e["ffqn"] == "demo:activity/ops.add"), "{db}");
         assert!(!adds.as_array().unwrap().is_empty());
     }
@@ -31,24 +34,43 @@ fn events_show_the_decoded_log_of_a_known_execution() {
     let db = fixtures().join("obelisk/0.38.3/demo.sqlite");
     // The activity that timed out twice and then for good (fixture README).
     let log = run_json(cache.path(), &["events", db.to_str().unwrap(), "E_01M86DQRQF1QQ35AA3GJGQ90MT", "--json"]);
-    let kinds: Vec<String> = log.as_array().unwrap().iter().map(|e| e["event"].as_object().map(|o| o.keys().next().unwrap().clone()).unwrap_or_else(|| e["event"].as_str().unwrap().to_string())).collect();
+    let kinds: Vec<String> = log
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            e["event"]
+                .as_object()
+                .map(|o| o.keys().next().unwrap().clone())
+                .unwrap_or_else(|| e["event"].as_str().unwrap().to_string())
+        })
+        .collect();
     assert_eq!(kinds.iter().filter(|k| *k == "temporarily_timed_out").count(), 2, "{kinds:?}");
     assert_eq!(kinds.last().unwrap(), "finished");
-    assert_eq!(log.as_array().unwrap().last().unwrap()["event"]["finished"]["retval"]["execution_failure"]["kind"], "timed_out");
+    assert_eq!(
+        log.as_array().unwrap().last().unwrap()["event"]["finished"]["retval"]["execution_failure"]["kind"],
+        "timed_out"
+    );
 
-    let human = chronoscope_cmd().args(["events", db.to_str().unwrap(), "E_01M86DQRQF1QQ35AA3GJGQ90MT"]).output().unwrap();
+    let human =
+        chronoscope_cmd().args(["events", db.to_str().unwrap(), "E_01M86DQRQF1QQ35AA3GJGQ90MT"]).output().unwrap();
     let text = String::from_utf8_lossy(&human.stdout);
     assert!(text.contains("temporarily_timed_out") && text.contains("failed: timed_out"), "{text}");
 
     let bad = chronoscope_cmd().args(["events", db.to_str().unwrap(), "E_NOT_AN_ID"]).output().unwrap();
-    assert!(!bad.status.success() && String::from_utf8_lossy(&bad.stderr).contains("E_NOT_AN_ID"), "{}", describe(&bad));
+    assert!(
+        !bad.status.success() && String::from_utf8_lossy(&bad.stderr).contains("E_NOT_AN_ID"),
+        "{}",
+        describe(&bad)
+    );
 }
 
 #[test]
 fn a_replica_is_restored_into_the_cache_once_and_then_read() {
     let cache = tempfile::tempdir().unwrap();
     let replica = fixtures().join("fleet/v0.5/tenant-alpha");
-    let unfinished = run_json(cache.path(), &["executions", replica.to_str().unwrap(), "--status", "unfinished", "--json"]);
+    let unfinished =
+        run_json(cache.path(), &["executions", replica.to_str().unwrap(), "--status", "unfinished", "--json"]);
     let ids: Vec<&str> = unfinished.as_array().unwrap().iter().map(|e| e["id"].as_str().unwrap()).collect();
     // The executions the fleet README says were left unfinished.
     for id in ["E_01M86FG82TCCDBH2CBC8Y84C9M", "E_01M86FG84T7PTZM61B89XPESRM", "E_01M86FG85BQ3G39CNYZJGPVAD3"] {
@@ -58,7 +80,8 @@ fn a_replica_is_restored_into_the_cache_once_and_then_read() {
     assert_eq!(cached.len(), 1, "one restore in the cache");
     let before = cached[0].metadata().unwrap().modified().unwrap();
     // A point in time is another cache entry; the latest one is reused.
-    let at_txid = run_json(cache.path(), &["executions", replica.to_str().unwrap(), "--txid", "0000000000000010", "--json"]);
+    let at_txid =
+        run_json(cache.path(), &["executions", replica.to_str().unwrap(), "--txid", "0000000000000010", "--json"]);
     assert!(at_txid.as_array().unwrap().len() < 61);
     let latest = run_json(cache.path(), &["executions", replica.to_str().unwrap(), "--json"]);
     assert_eq!(latest.as_array().unwrap().len(), 61);

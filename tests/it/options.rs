@@ -41,23 +41,36 @@ fn config_file_replicas_v05_single_and_v03_list_with_env_expansion() {
     let run = |args: &[&str]| chronoscope_cmd().env("FIXTURE_ROOT", root).args(args).output().unwrap();
 
     let out5 = root.join("v5.db");
-    let r = run(&["restore", "--config", config.to_str().unwrap(), "/srv/app/db5.sqlite", "-o", out5.to_str().unwrap()]);
+    let r =
+        run(&["restore", "--config", config.to_str().unwrap(), "/srv/app/db5.sqlite", "-o", out5.to_str().unwrap()]);
     assert!(r.status.success(), "{}", describe(&r));
     assert_eq!(count_rows(&out5), last_logged_rows(&root.join("fx5f/log.jsonl")));
 
     // Two replicas configured: the user must choose, by name.
     let out3 = root.join("v3.db");
-    let r = run(&["restore", "--config", config.to_str().unwrap(), "/srv/app/db3.sqlite", "-o", out3.to_str().unwrap()]);
+    let r =
+        run(&["restore", "--config", config.to_str().unwrap(), "/srv/app/db3.sqlite", "-o", out3.to_str().unwrap()]);
     assert_cli_error(&r, &out3, &["--replica-name", "primary", "other"]);
     let r = run(&[
-        "restore", "--config", config.to_str().unwrap(), "/srv/app/db3.sqlite", "--replica-name", "primary", "-o", out3.to_str().unwrap(),
+        "restore",
+        "--config",
+        config.to_str().unwrap(),
+        "/srv/app/db3.sqlite",
+        "--replica-name",
+        "primary",
+        "-o",
+        out3.to_str().unwrap(),
     ]);
     assert!(r.status.success(), "{}", describe(&r));
     assert_eq!(count_rows(&out3), last_logged_rows(&root.join("fx3/log.jsonl")));
 
     let r = run(&["backups", "--config", config.to_str().unwrap(), "/srv/app/unknown.sqlite"]);
     assert!(!r.status.success());
-    assert!(String::from_utf8_lossy(&r.stderr).contains("/srv/app/db5.sqlite"), "lists the configured databases: {}", describe(&r));
+    assert!(
+        String::from_utf8_lossy(&r.stderr).contains("/srv/app/db5.sqlite"),
+        "lists the configured databases: {}",
+        describe(&r)
+    );
 }
 
 #[test]
@@ -76,15 +89,24 @@ fn mixed_root_lists_both_formats_and_restores_the_newer_by_default() {
 
     // Latest: the v0.5 data, written after the v0.3 data.
     let latest = root.join("latest.db");
-    let r = chronoscope_cmd().args(["restore", mixed.to_str().unwrap(), "-o", latest.to_str().unwrap()]).output().unwrap();
+    let r =
+        chronoscope_cmd().args(["restore", mixed.to_str().unwrap(), "-o", latest.to_str().unwrap()]).output().unwrap();
     assert!(r.status.success(), "{}", describe(&r));
     assert_eq!(count_rows(&latest), last_logged_rows(&root.join("fx5f/log.jsonl")));
 
     // A generation selects the v0.3 data, and a time only v0.3 covers falls back to it.
-    let newest = cat["v3"]["generations"].as_array().unwrap().iter().max_by_key(|g| g["updated_at"].as_str().unwrap().to_string()).unwrap();
+    let newest = cat["v3"]["generations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .max_by_key(|g| g["updated_at"].as_str().unwrap().to_string())
+        .unwrap();
     let generation = newest["id"].as_str().unwrap().to_string();
     let g = root.join("gen.db");
-    let r = chronoscope_cmd().args(["restore", mixed.to_str().unwrap(), "-o", g.to_str().unwrap(), "--generation", &generation]).output().unwrap();
+    let r = chronoscope_cmd()
+        .args(["restore", mixed.to_str().unwrap(), "-o", g.to_str().unwrap(), "--generation", &generation])
+        .output()
+        .unwrap();
     assert!(r.status.success(), "{}", describe(&r));
     assert_eq!(count_rows(&g), last_logged_rows(&root.join("fx3/log.jsonl")));
     let t = root.join("time.db");
@@ -116,7 +138,10 @@ fn cancelled_restore_leaves_nothing_behind() {
         };
         let r = restore::restore(&store, &catalog, &RestoreTarget::Latest, &opts, &progress, &cancel);
         assert!(matches!(r, Err(RestoreError::Cancelled)), "{replica}: {r:?}");
-        assert!(events.lock().unwrap().iter().any(|e| matches!(e, ProgressEvent::Advance { .. })), "{replica}: no progress reported");
+        assert!(
+            events.lock().unwrap().iter().any(|e| matches!(e, ProgressEvent::Advance { .. })),
+            "{replica}: no progress reported"
+        );
         let left: Vec<_> = std::fs::read_dir(&out_dir).unwrap().map(|e| e.unwrap().file_name()).collect();
         assert!(left.is_empty(), "{replica}: left {left:?}");
     }

@@ -35,7 +35,8 @@ fn databases() -> &'static [(String, PathBuf)] {
         ];
         for (name, replica) in replicas {
             let out = dir.path().join(format!("{name}.db"));
-            let run = chronoscope_cmd().args(["restore", "--no-progress", "-o"]).arg(&out).arg(&replica).output().unwrap();
+            let run =
+                chronoscope_cmd().args(["restore", "--no-progress", "-o"]).arg(&out).arg(&replica).output().unwrap();
             assert!(run.status.success(), "restore {name}: {}", describe(&run));
             dbs.push((name.to_owned(), out));
         }
@@ -78,7 +79,11 @@ fn every_database_replays_in_agreement_with_t_state() {
             let r = ReplaySource::Database(&db).replay(&summary.id).unwrap();
             assert_eq!(r.final_state().version, Some(summary.version), "{name} {}", summary.id);
             assert_eq!(r.final_state().result_kind, summary.result_kind, "{name} {}", summary.id);
-            assert!(chronoscope::replay::compare_with_t_state(r.final_state(), summary).is_empty(), "{name} {}", summary.id);
+            assert!(
+                chronoscope::replay::compare_with_t_state(r.final_state(), summary).is_empty(),
+                "{name} {}",
+                summary.id
+            );
         }
     }
 }
@@ -113,7 +118,10 @@ fn join_next_receives_the_childs_result_at_its_arrival() {
         other => panic!("{other:?}"),
     }
     let child = got.child(&id("E_01M86DPJ5BPCP71S3G8V6JMMX9.o:1-fail_1")).unwrap();
-    assert_eq!((child.result_kind.clone(), child.consumed_version, child.arrived_step), (Some(ResultKind::Err), Some(4), Some(arrival)));
+    assert_eq!(
+        (child.result_kind.clone(), child.consumed_version, child.arrived_step),
+        (Some(ResultKind::Err), Some(4), Some(arrival))
+    );
     let js = got.join_sets.iter().next().unwrap();
     assert_eq!((js.requests.len(), js.arrivals.len(), js.consumed), (1, 1, 1));
     assert_eq!(parent.final_state().result_kind, Some(ResultKind::Err));
@@ -124,7 +132,10 @@ fn a_retry_after_temporarily_failed_counts_attempts_and_backs_off() {
     let db = db("0.38.3");
     let child = replay(&db, "E_01M86DPJ5BPCP71S3G8V6JMMX9.o:1-fail_1");
     let first_run = child.state_at(step_of(&child, 1)).unwrap();
-    assert_eq!((first_run.attempts.runs, first_run.attempts.attempt, first_run.attempts.intermittent_failures), (1, 1, 0));
+    assert_eq!(
+        (first_run.attempts.runs, first_run.attempts.attempt, first_run.attempts.intermittent_failures),
+        (1, 1, 0)
+    );
     assert!(matches!(first_run.pending, Some(ExecutionState::Locked { .. })));
     let failed = child.state_at(step_of(&child, 2)).unwrap();
     assert_eq!((failed.attempts.attempt, failed.attempts.intermittent_failures), (2, 1));
@@ -204,7 +215,10 @@ fn a_closing_join_next_cancels_and_receives_the_unawaited_request() {
     assert_eq!((batch.requests.len(), batch.consumed), (4, 4));
     assert_eq!(batch.awaits.last().map(|a| a.kind), Some(AwaitKind::JoinNextClosing));
     let slow = last.child(&id("E_01M86G6PE09WW43FVD6HR4HBJJ.n:batch_4")).unwrap();
-    assert!(matches!(&slow.result_kind, Some(ResultKind::ExecutionFailure(k)) if k.to_string() == "cancelled"), "{slow:?}");
+    assert!(
+        matches!(&slow.result_kind, Some(ResultKind::ExecutionFailure(k)) if k.to_string() == "cancelled"),
+        "{slow:?}"
+    );
     assert_eq!(slow.consumed_version, Some(14));
     // join_next_try on the sleep found nothing yet.
     let try_step = r.state_at(step_of(&r, 12)).unwrap();
@@ -313,7 +327,9 @@ fn an_export_replays_exactly_like_the_database() {
         }
     }
     assert!(exported >= 60, "{exported}");
-    assert!(std::fs::read_dir(dir.path()).unwrap().flatten().all(|e| !e.file_name().to_string_lossy().contains(".tmp")));
+    assert!(
+        std::fs::read_dir(dir.path()).unwrap().flatten().all(|e| !e.file_name().to_string_lossy().contains(".tmp"))
+    );
 }
 
 /// A copy of a fixture database with some log rows damaged.
@@ -364,7 +380,10 @@ fn damaged_rows_are_findings_and_never_panics() {
         }
     }
     let r = replay(&db, "E_01M86G6PE09WW43FVD6HR4HBJJ");
-    assert!(r.step(step_of(&r, 12)).unwrap().detail().contains("teleported") || r.step(step_of(&r, 12)).unwrap().kind().contains("teleported"));
+    assert!(
+        r.step(step_of(&r, 12)).unwrap().detail().contains("teleported")
+            || r.step(step_of(&r, 12)).unwrap().kind().contains("teleported")
+    );
     // The CLI reports them and exits non-zero.
     let out = chronoscope_cmd().arg("check").arg(&path).output().unwrap();
     assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
@@ -390,18 +409,34 @@ fn cli_replay_check_and_export_on_the_fixtures() {
     assert!(out.status.success(), "{}", describe(&out));
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("step 5 of 0..=6"), "{text}");
-    assert!(text.contains("received") && text.contains("child E_01M86DPJ5BPCP71S3G8V6JMMX9.o:1-fail_1: err \"boom\""), "{text}");
-    let json = stdout_json(&chronoscope_cmd().args(["replay", db, "E_01M86DPJ5BPCP71S3G8V6JMMX9", "--step", "5", "--json"]).output().unwrap());
+    assert!(
+        text.contains("received") && text.contains("child E_01M86DPJ5BPCP71S3G8V6JMMX9.o:1-fail_1: err \"boom\""),
+        "{text}"
+    );
+    let json = stdout_json(
+        &chronoscope_cmd()
+            .args(["replay", db, "E_01M86DPJ5BPCP71S3G8V6JMMX9", "--step", "5", "--json"])
+            .output()
+            .unwrap(),
+    );
     assert_eq!(json["state"]["received"]["value"]["result"]["err"]["value"], "boom");
     assert_eq!(json["at_step"]["step"], "response");
     // Default step: the last, with t_state in agreement.
     let out = chronoscope_cmd().args(["replay", db, "E_01M86DPJ5BPCP71S3G8V6JMMX9"]).output().unwrap();
-    assert!(String::from_utf8_lossy(&out.stdout).contains("t_state agrees (finished, version 5)"), "{}", describe(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("t_state agrees (finished, version 5)"),
+        "{}",
+        describe(&out)
+    );
     // Out of range and unknown executions are errors that say so.
     let out = chronoscope_cmd().args(["replay", db, "E_01M86DPJ5BPCP71S3G8V6JMMX9", "--step", "99"]).output().unwrap();
     assert!(!out.status.success() && String::from_utf8_lossy(&out.stderr).contains("99"), "{}", describe(&out));
     let out = chronoscope_cmd().args(["replay", db, "E_01M86DPJ5BPCP71S3G8V6JMMZZ"]).output().unwrap();
-    assert!(!out.status.success() && String::from_utf8_lossy(&out.stderr).contains("E_01M86DPJ5BPCP71S3G8V6JMMZZ"), "{}", describe(&out));
+    assert!(
+        !out.status.success() && String::from_utf8_lossy(&out.stderr).contains("E_01M86DPJ5BPCP71S3G8V6JMMZZ"),
+        "{}",
+        describe(&out)
+    );
 
     // export, then replay the export: the same state as from the database.
     let file = dir.path().join("failing.json");
@@ -410,8 +445,17 @@ fn cli_replay_check_and_export_on_the_fixtures() {
     assert!(String::from_utf8_lossy(&out.stdout).contains("with 2 executions"), "{}", describe(&out));
     for execution in ["E_01M86DPJ5BPCP71S3G8V6JMMX9", "E_01M86DPJ5BPCP71S3G8V6JMMX9.o:1-fail_1"] {
         for step in ["0", "3", "5"] {
-            let from_db = stdout_json(&chronoscope_cmd().args(["replay", db, execution, "--step", step, "--json"]).output().unwrap());
-            let from_file = stdout_json(&chronoscope_cmd().arg("replay").arg(&file).args([execution, "--step", step, "--json"]).output().unwrap());
+            let from_db = stdout_json(
+                &chronoscope_cmd().args(["replay", db, execution, "--step", step, "--json"]).output().unwrap(),
+            );
+            let from_file = stdout_json(
+                &chronoscope_cmd()
+                    .arg("replay")
+                    .arg(&file)
+                    .args([execution, "--step", step, "--json"])
+                    .output()
+                    .unwrap(),
+            );
             assert_eq!(from_db["state"], from_file["state"], "{execution} step {step}");
             assert_eq!(from_db["at_step"], from_file["at_step"]);
         }
@@ -430,7 +474,13 @@ fn cli_replay_check_and_export_on_the_fixtures() {
     let out = chronoscope_cmd().env("XDG_CACHE_HOME", cache.path()).arg("check").arg(&alpha).output().unwrap();
     assert!(out.status.success(), "{}", describe(&out));
     assert!(String::from_utf8_lossy(&out.stdout).contains("replayed 61 executions"), "{}", describe(&out));
-    let out = chronoscope_cmd().env("XDG_CACHE_HOME", cache.path()).arg("replay").arg(&alpha).arg("E_01M86FG85BQ3G39CNYZJGPVAD3").output().unwrap();
+    let out = chronoscope_cmd()
+        .env("XDG_CACHE_HOME", cache.path())
+        .arg("replay")
+        .arg(&alpha)
+        .arg("E_01M86FG85BQ3G39CNYZJGPVAD3")
+        .output()
+        .unwrap();
     assert!(out.status.success(), "{}", describe(&out));
     assert!(String::from_utf8_lossy(&out.stdout).contains("lifecycle    paused"), "{}", describe(&out));
 }

@@ -134,7 +134,9 @@ fn latest_plans_match_litestream_dry_run() {
             .as_array()
             .unwrap()
             .iter()
-            .map(|f| (f["level"].as_u64().unwrap(), f["name"].as_str().unwrap().to_string(), f["size"].as_u64().unwrap()))
+            .map(|f| {
+                (f["level"].as_u64().unwrap(), f["name"].as_str().unwrap().to_string(), f["size"].as_u64().unwrap())
+            })
             .collect();
         assert_eq!(ours, theirs, "{tenant}");
         assert_eq!(plan["txid"].as_str().unwrap(), exp["final"]["max_txid"].as_str().unwrap(), "{tenant}");
@@ -167,14 +169,18 @@ fn point_in_time_restores_match_litestream_on_real_obelisk_tenants() {
     let litestream = crate::support::tools::litestream_v5();
     for tenant in ["v0.5/tenant-alpha", "v0.5/tenant-zeta"] {
         let (tmp, replica) = fleet_copy(tenant);
-        let timeline: Vec<Value> = std::fs::read_to_string(fixtures().join("fleet").join(format!("{tenant}.timeline.jsonl")))
-            .unwrap()
-            .lines()
-            .map(|l| serde_json::from_str(l).unwrap())
-            .collect();
+        let timeline: Vec<Value> =
+            std::fs::read_to_string(fixtures().join("fleet").join(format!("{tenant}.timeline.jsonl")))
+                .unwrap()
+                .lines()
+                .map(|l| serde_json::from_str(l).unwrap())
+                .collect();
         let catalog = stdout_json(&restore_ok(&["backups", replica.to_str().unwrap(), "--json"]));
         let parse = |s: &str| chrono::DateTime::parse_from_rfc3339(s).unwrap();
-        let (earliest, latest) = (parse(catalog["restorable"]["earliest"].as_str().unwrap()), parse(catalog["restorable"]["latest"].as_str().unwrap()));
+        let (earliest, latest) = (
+            parse(catalog["restorable"]["earliest"].as_str().unwrap()),
+            parse(catalog["restorable"]["latest"].as_str().unwrap()),
+        );
         let mut restored = 0;
         for (i, line) in timeline.iter().enumerate() {
             let utc = line["utc"].as_str().unwrap();
@@ -196,7 +202,10 @@ fn point_in_time_restores_match_litestream_on_real_obelisk_tenants() {
             // at most this one's; equal counts mean equal content.
             let got = log_digest(&theirs);
             let prev_rows = if i == 0 { 0 } else { timeline[i - 1]["log_rows"].as_i64().unwrap() };
-            assert!(prev_rows <= got.log_rows && got.log_rows <= line["log_rows"].as_i64().unwrap(), "{tenant} at {utc}: {got:?}");
+            assert!(
+                prev_rows <= got.log_rows && got.log_rows <= line["log_rows"].as_i64().unwrap(),
+                "{tenant} at {utc}: {got:?}"
+            );
             for l in &timeline[..=i] {
                 if l["log_rows"].as_i64() == Some(got.log_rows) {
                     assert_eq!(l["sha256_log"].as_str(), Some(got.sha256_log.as_str()), "{tenant} at {utc}");
@@ -217,7 +226,15 @@ fn every_txid_restores_and_history_only_grows() {
     for txid in 1..=0x2fu64 {
         let out = tmp.path().join(format!("{txid}.db"));
         let hex = format!("{txid:016x}");
-        restore_ok(&["restore", replica.to_str().unwrap(), "-o", out.to_str().unwrap(), "--txid", &hex, "--no-progress"]);
+        restore_ok(&[
+            "restore",
+            replica.to_str().unwrap(),
+            "-o",
+            out.to_str().unwrap(),
+            "--txid",
+            &hex,
+            "--no-progress",
+        ]);
         let rows = if txid == 1 { 0 } else { log_digest(&out).log_rows };
         assert!(rows >= last_rows, "TXID {hex}: {rows} log rows after {last_rows}");
         last_rows = rows;
@@ -225,7 +242,8 @@ fn every_txid_restores_and_history_only_grows() {
     }
     assert_eq!(last_rows, 328);
     let out = tmp.path().join("beyond.db");
-    let r = chronoscope(["restore", replica.to_str().unwrap(), "-o", out.to_str().unwrap(), "--txid", "0000000000000030"]);
+    let r =
+        chronoscope(["restore", replica.to_str().unwrap(), "-o", out.to_str().unwrap(), "--txid", "0000000000000030"]);
     assert_cli_error(&r, &out, &["0000000000000030", "not available"]);
 }
 
@@ -234,8 +252,12 @@ fn backups_lists_levels_and_restorable_range() {
     let replica = fixtures().join("fleet/v0.5/tenant-alpha");
     let cat = stdout_json(&restore_ok(&["backups", replica.to_str().unwrap(), "--json"]));
     assert_eq!(cat["format"], "v0.5");
-    let levels: Vec<(u64, u64)> =
-        cat["v5"]["levels"].as_array().unwrap().iter().map(|l| (l["level"].as_u64().unwrap(), l["files"].as_u64().unwrap())).collect();
+    let levels: Vec<(u64, u64)> = cat["v5"]["levels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| (l["level"].as_u64().unwrap(), l["files"].as_u64().unwrap()))
+        .collect();
     assert_eq!(levels, vec![(0, 47), (1, 13), (2, 5), (9, 5)]);
     assert_eq!(cat["v5"]["max_txid"], "000000000000002f");
     assert_eq!(cat["restorable"]["latest_txid"], "000000000000002f");
@@ -258,14 +280,25 @@ fn tenants_finds_every_replica_of_a_fleet_folder() {
         copy_dir(&fixtures().join("fleet/v0.5").join(t), &fleet.path().join("v05").join(t));
     }
     let gamma_src = find_replica_root(dir.path());
-    let status = std::process::Command::new("cp").arg("-a").arg(&gamma_src).arg(fleet.path().join("tenant-gamma")).status().unwrap();
+    let status = std::process::Command::new("cp")
+        .arg("-a")
+        .arg(&gamma_src)
+        .arg(fleet.path().join("tenant-gamma"))
+        .status()
+        .unwrap();
     assert!(status.success());
     let found = stdout_json(&restore_ok(&["tenants", fleet.path().to_str().unwrap(), "--json"]));
     let rows: Vec<(String, String, Option<String>)> = found
         .as_array()
         .unwrap()
         .iter()
-        .map(|t| (t["path"].as_str().unwrap().to_string(), t["format"].as_str().unwrap().to_string(), t["latest_txid"].as_str().map(str::to_owned)))
+        .map(|t| {
+            (
+                t["path"].as_str().unwrap().to_string(),
+                t["format"].as_str().unwrap().to_string(),
+                t["latest_txid"].as_str().map(str::to_owned),
+            )
+        })
         .collect();
     assert_eq!(
         rows,

@@ -24,7 +24,8 @@ fn upload_v5(moto: &Moto, bucket: &str, prefix: &str, replica: &Path) -> usize {
         let name = f.file_name().unwrap().to_str().unwrap();
         let bytes = std::fs::read(f).unwrap();
         let ms = u64::from_be_bytes(bytes[32..40].try_into().unwrap()) as i64;
-        let ts = chrono::DateTime::from_timestamp_millis(ms).unwrap().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+        let ts =
+            chrono::DateTime::from_timestamp_millis(ms).unwrap().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
         moto.put(bucket, &format!("{prefix}/{level:04x}/{name}"), bytes, &[("litestream-timestamp".into(), ts)]);
     }
     files.len()
@@ -62,7 +63,13 @@ fn s3_fleet_tenants_are_discovered_and_restored() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|t| (t["path"].as_str().unwrap().into(), t["format"].as_str().unwrap().into(), t["latest_txid"].as_str().map(str::to_owned)))
+        .map(|t| {
+            (
+                t["path"].as_str().unwrap().into(),
+                t["format"].as_str().unwrap().into(),
+                t["latest_txid"].as_str().map(str::to_owned),
+            )
+        })
         .collect();
     assert_eq!(
         rows,
@@ -85,8 +92,10 @@ fn s3_fleet_tenants_are_discovered_and_restored() {
         args.extend(s3);
         let r = chronoscope(&args);
         assert!(r.status.success(), "{}", describe(&r));
-        let exp: serde_json::Value =
-            serde_json::from_str(&std::fs::read_to_string(fixtures().join(format!("fleet/{expected}.expected.json"))).unwrap()).unwrap();
+        let exp: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(fixtures().join(format!("fleet/{expected}.expected.json"))).unwrap(),
+        )
+        .unwrap();
         use sha2::Digest;
         let dump = format!("{:x}", sha2::Sha256::digest(sqlite_dump(&out).as_bytes()));
         assert_eq!(dump, exp["sha256_dump"].as_str().unwrap(), "{path}: .dump differs from Litestream's restore");

@@ -333,7 +333,7 @@ fn an_export_replays_exactly_like_the_database() {
 }
 
 /// A copy of a fixture database with some log rows damaged.
-fn damaged_copy(dir: &Path) -> PathBuf {
+pub fn damaged_copy(dir: &Path) -> PathBuf {
     let path = dir.join("damaged.sqlite");
     std::fs::copy(fixtures().join("obelisk/0.41.5/demo.sqlite"), &path).unwrap();
     let conn = rusqlite::Connection::open(&path).unwrap();

@@ -2,6 +2,7 @@
 //! fixture replicas in a real S3 server (moto), and PNG snapshots of the main screens.
 
 mod demo_flow;
+mod findings;
 mod kit;
 mod restore_cancel;
 mod s3_source;

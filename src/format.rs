@@ -1,4 +1,4 @@
-//! Human-readable formatting of sizes, times and ages, shared by the CLI and the UI.
+//! Human-readable formatting of sizes, times, ages and errors, shared by the CLI and the UI.
 
 use chrono::{DateTime, SecondsFormat, Utc};
 
@@ -29,6 +29,19 @@ pub fn age(d: chrono::TimeDelta) -> String {
         s if s < 172_800 => format!("{}h", s / 3600),
         s => format!("{}d", s / 86400),
     }
+}
+
+/// An error and its causes on one line (causes already in the message are not repeated).
+pub fn error_chain(e: &anyhow::Error) -> String {
+    let mut msg = e.to_string();
+    for cause in e.chain().skip(1) {
+        let c = cause.to_string();
+        if !msg.contains(&c) {
+            msg.push_str(": ");
+            msg.push_str(&c);
+        }
+    }
+    msg.replace('\n', " ")
 }
 
 #[cfg(test)]

@@ -11,14 +11,7 @@ use super::args::DbArgs;
 use super::progress_bar::ProgressBar;
 use crate::format::time;
 use crate::litestream::{Cancel, cache};
-use crate::obelisk::{ExecutionFilter, ExecutionId, ObeliskDb, describe};
-
-/// Is `path` a SQLite database file (rather than a replica folder)?
-fn is_sqlite_file(path: &Path) -> bool {
-    let mut magic = [0u8; 16];
-    std::fs::File::open(path).and_then(|mut f| std::io::Read::read_exact(&mut f, &mut magic)).is_ok()
-        && &magic == b"SQLite format 3\0"
-}
+use crate::obelisk::{ExecutionFilter, ExecutionId, ObeliskDb, describe, is_sqlite_file};
 
 /// The local database file for `db`: the file itself, or a cached restore of the replica.
 pub fn resolve_db(db: &DbArgs, cancel: &Cancel) -> Result<PathBuf> {

@@ -157,23 +157,10 @@ pub fn run() -> ExitCode {
         Ok(code) => code,
         Err(e) => {
             let cancelled = e.downcast_ref::<RestoreError>().is_some_and(|e| matches!(e, RestoreError::Cancelled));
-            eprintln!("error: {}", one_line(&e));
+            eprintln!("error: {}", crate::format::error_chain(&e));
             if cancelled { ExitCode::from(130) } else { ExitCode::FAILURE }
         }
     }
-}
-
-/// The error and its causes on one line (causes already in the message are not repeated).
-fn one_line(e: &anyhow::Error) -> String {
-    let mut msg = e.to_string();
-    for cause in e.chain().skip(1) {
-        let c = cause.to_string();
-        if !msg.contains(&c) {
-            msg.push_str(": ");
-            msg.push_str(&c);
-        }
-    }
-    msg.replace('\n', " ")
 }
 
 /// With no command: show the bundled demo fleet.
@@ -187,7 +174,7 @@ fn run_demo() -> ExitCode {
     let command =
         Command::Tenants { location: demo.display().to_string(), s3: S3Args::default(), json: false, concurrency: 4 };
     let code = run_command(command).unwrap_or_else(|e| {
-        eprintln!("error: {}", one_line(&e));
+        eprintln!("error: {}", crate::format::error_chain(&e));
         ExitCode::FAILURE
     });
     println!("\nTry: chronoscope backups {}/tenant-alpha", demo.display());

@@ -160,8 +160,8 @@ struct ExportOutput<'a> {
 pub fn export(db: &DbArgs, execution_id: &str, output: &Path, json: bool, cancel: &Cancel) -> Result<ExitCode> {
     let id = parse_id(execution_id)?;
     let odb = open_db(db, cancel)?;
-    let root_summary = odb.execution_summary(&id)?;
     let doc = export_tree(&odb, &id)?;
+    let root_summary = doc.executions.iter().find(|e| e.id == id).and_then(|e| e.summary.as_ref());
     let bytes = write_atomically(&doc, output).with_context(|| format!("cannot write {}", output.display()))?;
     let out = ExportOutput {
         output,
@@ -178,8 +178,8 @@ pub fn export(db: &DbArgs, execution_id: &str, output: &Path, json: bool, cancel
         println!(
             "exported {} ({}, {}) with {} executions, {} events, {} responses, {} findings to {} ({} bytes)",
             id,
-            root_summary.ffqn,
-            describe_summary(&root_summary),
+            root_summary.map_or("?".to_owned(), |s| s.ffqn.to_string()),
+            root_summary.map_or("?".to_owned(), describe_summary),
             out.executions,
             out.events,
             out.responses,

@@ -6,7 +6,7 @@ use super::error::ObeliskError;
 use super::event::Event;
 use super::execution_log::LogEntry;
 use super::ids::ExecutionId;
-use super::responses::{JoinSetResponse, ResponseKind};
+use super::responses::{JoinSetResponse, RESPONSE_COLUMNS, ResponseRow, response_row};
 
 /// A slice `[from, to)` of the execution-ID space (`None` = unbounded), in SQLite's text order.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -39,20 +39,6 @@ pub struct ExecutionRows {
     pub log: Vec<LogEntry>,
     pub responses: Vec<JoinSetResponse>,
 }
-
-type RawResponse = (
-    String,
-    i64,
-    Option<i64>,
-    String,
-    String,
-    Option<String>,
-    Option<i64>,
-    Option<String>,
-    Option<i64>,
-    Option<String>,
-    Option<String>,
-);
 
 impl ObeliskDb {
     /// Ranges of whole executions with about `max_rows` log rows each (counted from
@@ -148,87 +134,32 @@ impl ObeliskDb {
         let has_seq = self.schema().has_column("t_join_set_response", "seq");
         let (condition, params) = range.condition("r.execution_id");
         let sql = format!(
-            "SELECT r.execution_id, r.id, {seq}, r.created_at, r.join_set_id, r.delay_id, r.delay_success,
-                    r.child_execution_id, r.finished_version, l.variant, l.json_value
-             FROM t_join_set_response r
-             LEFT JOIN t_execution_log l ON l.execution_id = r.child_execution_id AND l.version = r.finished_version
-             WHERE {condition}
-             ORDER BY r.execution_id, {order}",
-            seq = if has_seq { "r.seq" } else { "NULL" },
+            "SELECT r.execution_id, {columns} WHERE {condition} ORDER BY r.execution_id, {order}",
+            columns = RESPONSE_COLUMNS.replace("{seq}", if has_seq { "r.seq" } else { "NULL" }),
             order = if has_seq { "r.seq, r.id" } else { "r.id" },
         );
-        let rows: Vec<RawResponse> =
+        let rows: Vec<(String, ResponseRow)> =
             self.query(&sql, rusqlite::params_from_iter(&params), "reading join set responses", |r| {
-                Ok((
-                    r.get(0)?,
-                    r.get(1)?,
-                    r.get(2)?,
-                    r.get(3)?,
-                    r.get(4)?,
-                    r.get(5)?,
-                    r.get(6)?,
-                    r.get(7)?,
-                    r.get(8)?,
-                    r.get(9)?,
-                    r.get(10)?,
-                ))
+                Ok((r.get(0)?, response_row(r, 1)?))
             })?;
         let mut position = 0;
         let mut position_text = out.first().map(|e| e.id.to_string());
-        for row in rows {
-            let id: ExecutionId = self.parse(&row.0, "t_join_set_response.execution_id")?;
-            while position_text.as_ref().is_some_and(|t| *t < row.0) {
+        for (owner, row) in rows {
+            let id: ExecutionId = self.parse(&owner, "t_join_set_response.execution_id")?;
+            while position_text.as_ref().is_some_and(|t| *t < owner) {
                 position += 1;
                 position_text = out.get(position).map(|e| e.id.to_string());
             }
             if out.get(position).is_none_or(|e| e.id != id) {
-                position_text = Some(row.0.clone());
+                position_text = Some(owner.clone());
                 out.insert(position, ExecutionRows { id, log: Vec::new(), responses: Vec::new() });
             }
-            let response = self.bulk_response(row)?;
+            let response = self.response(row)?;
             if let Some(e) = out.get_mut(position) {
                 e.responses.push(response);
             }
         }
         Ok(())
-    }
-
-    fn bulk_response(&self, row: RawResponse) -> Result<JoinSetResponse, ObeliskError> {
-        let (_, id, seq, created_at, join_set_id, delay_id, delay_success, child, finished_version, variant, json) =
-            row;
-        let at = format!("t_join_set_response id {id}");
-        let kind = match (delay_id, child) {
-            (Some(delay_id), None) => ResponseKind::DelayFinished {
-                delay_id: self.parse(&delay_id, &at)?,
-                success: delay_success.is_some_and(|s| s != 0),
-            },
-            (None, Some(child)) => {
-                let result = match (variant, json) {
-                    (Some(variant), Some(json)) => match Event::decode(&variant, &json) {
-                        Event::Finished(f) => Some(f.retval),
-                        _ => None,
-                    },
-                    _ => None,
-                };
-                let version =
-                    finished_version.ok_or_else(|| self.data_error(format_args!("{at}: no finished_version")))?;
-                ResponseKind::ChildExecutionFinished {
-                    child_execution_id: self.parse(&child, &at)?,
-                    finished_version: self.unsigned(version, &at)?,
-                    result,
-                }
-            }
-            _ => {
-                return Err(self.data_error(format_args!("{at}: needs exactly one of delay_id and child_execution_id")));
-            }
-        };
-        Ok(JoinSetResponse {
-            id,
-            seq: seq.map(|s| self.unsigned(s, &at)).transpose()?,
-            created_at: self.time(&created_at, &at)?,
-            join_set_id: self.parse(&join_set_id, &at)?,
-            kind,
-        })
     }
 }
 

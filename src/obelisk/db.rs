@@ -160,6 +160,12 @@ fn uri_path(path: &Path) -> String {
 
 /// SQLite would accept some non-databases lazily (an empty file is an empty database); check the
 /// 16-byte header first to give a clear error.
+/// Does `path` start with the SQLite header (a database file, not a replica folder or JSON)?
+pub fn is_sqlite_file(path: &Path) -> bool {
+    let mut magic = [0u8; 16];
+    std::fs::File::open(path).and_then(|mut f| f.read_exact(&mut magic)).is_ok() && &magic == b"SQLite format 3\0"
+}
+
 fn check_sqlite_header(path: &Path, display: &str) -> Result<(), ObeliskError> {
     let io = |e: std::io::Error| ObeliskError::Io { path: display.to_owned(), reason: e.to_string() };
     let meta = std::fs::metadata(path).map_err(io)?;

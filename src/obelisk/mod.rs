@@ -33,12 +33,12 @@ mod schema;
 mod time;
 
 #[cfg(test)]
-mod test_support;
+pub(crate) mod test_support;
 
 pub use backtraces::{Backtrace, ComponentSource, Frame, FrameSymbol, find_source};
 pub use bulk::{ExecutionRows, IdRange};
 pub use component::{ComponentId, ComponentType, ContentDigest};
-pub use db::ObeliskDb;
+pub use db::{ObeliskDb, is_sqlite_file};
 pub use delays::PendingDelay;
 pub use deployments::{
     ComponentMetadata, Deployment, DeploymentComponent, DeploymentConfig, DeploymentStatus, FunctionMetadata,

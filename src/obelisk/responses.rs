@@ -41,7 +41,9 @@ impl JoinSetResponse {
     }
 }
 
-type ResponseRow = (
+/// One response row: `r.id, seq, created_at, join_set_id, delay_id, delay_success,
+/// child_execution_id, finished_version`, and the child's `Finished` row (`variant, json_value`).
+pub(super) type ResponseRow = (
     i64,
     Option<i64>,
     String,
@@ -54,40 +56,46 @@ type ResponseRow = (
     Option<String>,
 );
 
+/// The columns of a [`ResponseRow`] and the join that finds the child's `Finished` row
+/// (`{seq}` is `r.seq`, or `NULL` before 0.39.5).
+pub(super) const RESPONSE_COLUMNS: &str = "r.id, {seq}, r.created_at, r.join_set_id, r.delay_id, r.delay_success,
+        r.child_execution_id, r.finished_version, l.variant, l.json_value
+     FROM t_join_set_response r
+     LEFT JOIN t_execution_log l ON l.execution_id = r.child_execution_id AND l.version = r.finished_version";
+
+/// Reads a [`ResponseRow`] from columns `first..first + 10`.
+pub(super) fn response_row(r: &rusqlite::Row<'_>, first: usize) -> rusqlite::Result<ResponseRow> {
+    Ok((
+        r.get(first)?,
+        r.get(first + 1)?,
+        r.get(first + 2)?,
+        r.get(first + 3)?,
+        r.get(first + 4)?,
+        r.get(first + 5)?,
+        r.get(first + 6)?,
+        r.get(first + 7)?,
+        r.get(first + 8)?,
+        r.get(first + 9)?,
+    ))
+}
+
 impl ObeliskDb {
     /// The execution's responses in arrival order (`seq`, else `id`); the replay hands them out
     /// per join set in this order.
     pub fn responses(&self, id: &ExecutionId) -> Result<Vec<JoinSetResponse>, ObeliskError> {
         let has_seq = self.schema().has_column("t_join_set_response", "seq");
         let sql = format!(
-            "SELECT r.id, {seq}, r.created_at, r.join_set_id, r.delay_id, r.delay_success,
-                    r.child_execution_id, r.finished_version, l.variant, l.json_value
-             FROM t_join_set_response r
-             LEFT JOIN t_execution_log l ON l.execution_id = r.child_execution_id AND l.version = r.finished_version
-             WHERE r.execution_id = ?1
-             ORDER BY {order}",
-            seq = if has_seq { "r.seq" } else { "NULL" },
+            "SELECT {columns} WHERE r.execution_id = ?1 ORDER BY {order}",
+            columns = RESPONSE_COLUMNS.replace("{seq}", if has_seq { "r.seq" } else { "NULL" }),
             order = if has_seq { "r.seq, r.id" } else { "r.id" },
         );
         let rows: Vec<ResponseRow> =
-            self.query(&sql, [id.to_string()], format_args!("reading the responses of {id}"), |r| {
-                Ok((
-                    r.get(0)?,
-                    r.get(1)?,
-                    r.get(2)?,
-                    r.get(3)?,
-                    r.get(4)?,
-                    r.get(5)?,
-                    r.get(6)?,
-                    r.get(7)?,
-                    r.get(8)?,
-                    r.get(9)?,
-                ))
-            })?;
+            self.query(&sql, [id.to_string()], format_args!("reading the responses of {id}"), |r| response_row(r, 0))?;
         rows.into_iter().map(|row| self.response(row)).collect()
     }
 
-    fn response(&self, row: ResponseRow) -> Result<JoinSetResponse, ObeliskError> {
+    /// Decodes a [`ResponseRow`]; errors name the response's row ID.
+    pub(super) fn response(&self, row: ResponseRow) -> Result<JoinSetResponse, ObeliskError> {
         let (id, seq, created_at, join_set_id, delay_id, delay_success, child, finished_version, variant, json) = row;
         let at = format!("t_join_set_response id {id}");
         let kind = match (delay_id, child) {

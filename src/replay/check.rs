@@ -369,7 +369,7 @@ fn facts_of(rows: &ExecutionRows) -> Facts {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::replay::test_support::{FIXTURE_0_38_3, FIXTURE_0_41_5, open};
+    use crate::obelisk::test_support::{FIXTURE_0_38_3, FIXTURE_0_41_5, open};
 
     #[test]
     fn both_fixture_databases_replay_without_findings() {

@@ -25,8 +25,6 @@ mod shared_vec;
 mod source;
 mod state;
 mod step;
-#[cfg(test)]
-mod test_support;
 mod tree;
 
 pub use check::{CheckReport, check_database};

@@ -16,11 +16,14 @@ use super::model::tenants::TenantsModel;
 use super::model::timetravel::{StepRow, TimeTravel};
 use super::options::{AppOptions, Gate};
 use super::settings::{STORAGE_KEY, Settings};
-use super::sources::{SourceConfig, is_sqlite_file};
-use super::tasks::{LoadedTree, Restored, Running, TaskMsg, Tasks, error_text};
+use super::sources::SourceConfig;
+use super::tasks::{LoadedTree, Restored, Running, TaskMsg, Tasks};
 use super::{theme, views};
+use crate::format::error_chain;
 use crate::litestream::catalog::{self, Times};
+use crate::litestream::output::TempOutput;
 use crate::litestream::{ProgressEvent, cache, plan::RestoreTarget};
+use crate::obelisk::is_sqlite_file;
 use crate::obelisk::{ExecutionFilter, ExecutionId, ObeliskDb};
 use crate::replay::export::{ExportFile, export_tree, looks_like_export, write_atomically};
 use crate::replay::{ReplaySource, ReplayTree};
@@ -215,7 +218,7 @@ impl App {
         let credentials = self.s3_credentials.clone();
         self.tasks.spawn("tenants", move |sink| {
             let progress = sink.progress(task);
-            let result = source.discover(credentials.as_ref(), &progress, &cancel).map_err(|e| error_text(&e));
+            let result = source.discover(credentials.as_ref(), &progress, &cancel).map_err(|e| error_chain(&e));
             sink.send(TaskMsg::Tenants { task, result });
         });
     }
@@ -288,7 +291,7 @@ impl App {
                     let tree = ReplayTree::load(&ReplaySource::Export(&file), file.root())?;
                     Ok(Box::new(loaded_tree(tree, HashMap::new())))
                 })()
-                .map_err(|e| error_text(&e));
+                .map_err(|e| error_chain(&e));
                 sink.send(TaskMsg::Tree { task, result });
             });
             return;
@@ -312,7 +315,7 @@ impl App {
                 let list = db.list_executions(&ExecutionFilter::default())?;
                 Ok((path, list))
             })()
-            .map_err(|e| error_text(&e));
+            .map_err(|e| error_chain(&e));
             sink.send(TaskMsg::Executions { task, result });
         });
     }
@@ -335,7 +338,7 @@ impl App {
                 }
                 Ok(Box::new(loaded_tree(tree, logs)))
             })()
-            .map_err(|e| error_text(&e));
+            .map_err(|e| error_chain(&e));
             sink.send(TaskMsg::Tree { task, result });
         });
     }
@@ -367,7 +370,7 @@ impl App {
                             path.display()
                         ))
                     })()
-                    .map_err(|e| error_text(&e));
+                    .map_err(|e| error_chain(&e));
                     sink.send(TaskMsg::Saved { result });
                 });
             }
@@ -630,21 +633,14 @@ fn loaded_tree(tree: ReplayTree, logs: HashMap<ExecutionId, Vec<crate::obelisk::
     LoadedTree { tree, logs, rows }
 }
 
-/// Copy `src` to `dst` through a temp file in `dst`'s folder, synced, then renamed.
+/// Copy `src` to `dst` through a temp file beside `dst` (the restore's [`TempOutput`]), synced,
+/// then renamed; the temp file is removed on failure.
 fn copy_atomically(src: &Path, dst: &Path) -> Result<u64, String> {
-    let dir = dst.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let name = dst.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "database.db".into());
-    let temp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
-    let result = (|| -> std::io::Result<u64> {
-        let n = std::fs::copy(src, &temp)?;
-        std::fs::File::open(&temp)?.sync_all()?;
-        std::fs::rename(&temp, dst)?;
-        Ok(n)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&temp);
-    }
-    result.map_err(|e| format!("cannot save {}: {e}", dst.display()))
+    let fail = |e: &dyn std::fmt::Display| format!("cannot save {}: {e}", dst.display());
+    let mut out = TempOutput::create(dst, true).map_err(|e| fail(&e))?;
+    let n = std::fs::File::open(src).and_then(|mut f| std::io::copy(&mut f, out.file())).map_err(|e| fail(&e))?;
+    out.commit().map_err(|e| fail(&e))?;
+    Ok(n)
 }
 
 impl eframe::App for App {

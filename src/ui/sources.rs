@@ -142,13 +142,6 @@ pub fn is_litestream_config(path: &Path) -> bool {
     path.is_file() && path.extension().is_some_and(|e| e == "yml" || e == "yaml")
 }
 
-/// Is `path` a SQLite database file?
-pub fn is_sqlite_file(path: &Path) -> bool {
-    let mut magic = [0u8; 16];
-    std::fs::File::open(path).and_then(|mut f| std::io::Read::read_exact(&mut f, &mut magic)).is_ok()
-        && &magic == b"SQLite format 3\0"
-}
-
 /// One tenant per replica of each database in the config.
 fn discover_config(
     config: &Path,

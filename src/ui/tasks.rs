@@ -154,16 +154,3 @@ impl Running {
         Running { id, cancel: Cancel::new(), started: Instant::now() }
     }
 }
-
-/// The error and its causes on one line.
-pub fn error_text(e: &anyhow::Error) -> String {
-    let mut msg = e.to_string();
-    for cause in e.chain().skip(1) {
-        let c = cause.to_string();
-        if !msg.contains(&c) {
-            msg.push_str(": ");
-            msg.push_str(&c);
-        }
-    }
-    msg.replace('\n', " ")
-}

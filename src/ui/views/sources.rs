@@ -87,7 +87,7 @@ pub fn ui(app: &mut App, ui: &mut egui::Ui, commands: &mut Vec<Command>) {
         let path = app.forms.folder.trim().to_owned();
         if ui.add_enabled(!path.is_empty(), egui::Button::new("Add path")).clicked() {
             let p = std::path::PathBuf::from(&path);
-            if crate::ui::sources::is_sqlite_file(&p) {
+            if crate::obelisk::is_sqlite_file(&p) {
                 commands.push(Command::OpenFile(p));
             } else {
                 commands.push(Command::AddSource(SourceConfig::from_argument(&path)));

@@ -13,11 +13,13 @@ use super::responses::{JoinSetResponse, RESPONSE_COLUMNS, ResponseRow, response_
 pub struct IdRange {
     pub from: Option<String>,
     pub to: Option<String>,
+    /// How many `t_state` rows the range held when it was cut (0 when not counted).
+    pub executions: usize,
 }
 
 impl IdRange {
     /// `WHERE` conditions on `column` with parameters `?1`/`?2`, and the parameters.
-    fn condition(&self, column: &str) -> (String, Vec<String>) {
+    pub(super) fn condition(&self, column: &str) -> (String, Vec<String>) {
         let mut conditions = vec!["1".to_owned()];
         let mut params = Vec::new();
         if let Some(from) = &self.from {
@@ -44,12 +46,15 @@ impl ObeliskDb {
     /// Ranges of whole executions with about `max_rows` log rows each (counted from
     /// `t_state.corresponding_version`), together covering every execution ID.
     pub fn execution_ranges(&self, max_rows: u64) -> Result<Vec<IdRange>, ObeliskError> {
-        let rows: Vec<(String, i64)> = self.query(
-            "SELECT execution_id, corresponding_version FROM t_state ORDER BY execution_id",
+        // Read in table order (a scan, no index lookups) and sorted here: Rust orders strings
+        // byte by byte, as SQLite's BINARY collation does.
+        let mut rows: Vec<(String, i64)> = self.query(
+            "SELECT execution_id, corresponding_version FROM t_state",
             [],
             "listing executions by ID",
             |r| Ok((r.get(0)?, r.get(1)?)),
         )?;
+        rows.sort_unstable();
         let mut ranges = Vec::new();
         let mut current = IdRange::default();
         let mut in_current = 0u64;
@@ -57,10 +62,11 @@ impl ObeliskDb {
             let count = u64::try_from(version).unwrap_or(0) + 1;
             if in_current > 0 && in_current + count > max_rows {
                 current.to = Some(id.clone());
-                ranges.push(std::mem::replace(&mut current, IdRange { from: Some(id), to: None }));
+                ranges.push(std::mem::replace(&mut current, IdRange { from: Some(id), to: None, executions: 0 }));
                 in_current = 0;
             }
             in_current += count;
+            current.executions += 1;
         }
         ranges.push(current);
         Ok(ranges)

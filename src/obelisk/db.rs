@@ -96,6 +96,26 @@ impl ObeliskDb {
         rows.collect::<Result<Vec<T>, _>>().map_err(self.sql_error(&context))
     }
 
+    /// Runs a query and hands each row to `visit` until it returns `Ok(false)`. SQLite errors
+    /// (the outer result of `visit`) carry `context`; data errors (the inner one) stop the query.
+    pub(crate) fn for_each_row(
+        &self,
+        sql: &str,
+        params: impl rusqlite::Params,
+        context: impl Display,
+        mut visit: impl FnMut(&Row<'_>) -> rusqlite::Result<Result<bool, ObeliskError>>,
+    ) -> Result<(), ObeliskError> {
+        let context = context.to_string();
+        let mut stmt = self.conn.prepare(sql).map_err(self.sql_error(&context))?;
+        let mut rows = stmt.query(params).map_err(self.sql_error(&context))?;
+        while let Some(row) = rows.next().map_err(self.sql_error(&context))? {
+            if !visit(row).map_err(self.sql_error(&context))?? {
+                break;
+            }
+        }
+        Ok(())
+    }
+
     /// Parses a timestamp column; `what` names the row and column for the error.
     pub(crate) fn time(&self, text: &str, what: impl Display) -> Result<DateTime<Utc>, ObeliskError> {
         parse_db_time(text).ok_or_else(|| self.data_error(format_args!("{what}: unreadable time `{text}`")))
@@ -129,9 +149,11 @@ fn connect(
         context: "opening read-only".into(),
         source,
     })?;
-    // Read through a memory map and a larger page cache: whole-database replay reads every row.
-    // Both are hints; a platform without mmap just reads.
-    let _ = conn.pragma_update(None, "mmap_size", 256i64 << 20);
+    // Read through a memory map (the whole file, up to SQLite's 2 GB cap) and a larger page
+    // cache: whole-database replay reads every row, and mapped pages are not copied. Mapped pages
+    // count in the process's RSS but are the shared page cache. Both are hints; a platform
+    // without mmap just reads.
+    let _ = conn.pragma_update(None, "mmap_size", 2i64 << 30);
     let _ = conn.pragma_update(None, "cache_size", -65_536i64);
     let schema = Schema::detect(&conn, display, warnings)?;
     Ok((conn, schema))

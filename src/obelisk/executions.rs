@@ -3,9 +3,10 @@
 use std::str::FromStr;
 
 use chrono::{DateTime, Utc};
-use rusqlite::types::Value;
+use rusqlite::Row;
 use serde::Serialize;
 
+use super::bulk::IdRange;
 use super::component::{ComponentType, ContentDigest};
 use super::db::ObeliskDb;
 use super::error::ObeliskError;
@@ -188,84 +189,124 @@ pub struct ExecutionFilter {
     pub limit: Option<usize>,
 }
 
-/// Plain column values of one `t_state` row.
-struct StateRow {
-    id: String,
+/// Plain column values of one `t_state` row, borrowed from the SQLite row.
+struct StateRow<'r> {
+    id: &'r str,
     is_top_level: i64,
     version: i64,
-    ffqn: String,
-    created_at: String,
-    digest: Vec<u8>,
-    component_type: String,
-    first_scheduled_at: String,
-    deployment_id: String,
+    ffqn: &'r str,
+    created_at: &'r str,
+    digest: &'r [u8],
+    component_type: &'r str,
+    first_scheduled_at: &'r str,
+    deployment_id: &'r str,
     is_paused: Option<i64>,
-    lifecycle: Option<String>,
-    pending_expires_finished: String,
-    state: String,
-    updated_at: String,
+    lifecycle: Option<&'r str>,
+    pending_expires_finished: &'r str,
+    state: &'r str,
+    updated_at: &'r str,
     intermittent: i64,
-    executor_id: Option<String>,
-    run_id: Option<String>,
-    join_set_id: Option<String>,
+    executor_id: Option<&'r str>,
+    run_id: Option<&'r str>,
+    join_set_id: Option<&'r str>,
     join_set_closing: Option<i64>,
-    result_kind: Option<String>,
-    incompatible_digest: Option<Vec<u8>>,
+    result_kind: Option<&'r str>,
+    incompatible_digest: Option<&'r [u8]>,
     tombstoned: Option<i64>,
     event_count: i64,
-    last_event_at: Option<String>,
+    last_event_at: Option<&'r str>,
     lock_count: i64,
-    created_variant: Option<String>,
-    created_json: Option<String>,
+    created_variant: Option<&'r str>,
+    created_json: Option<&'r str>,
+}
+
+impl<'r> StateRow<'r> {
+    /// Reads the columns of the `state_rows_with` query.
+    fn read(r: &'r Row<'_>) -> rusqlite::Result<StateRow<'r>> {
+        Ok(StateRow {
+            id: text(r, 0)?,
+            is_top_level: r.get(1)?,
+            version: r.get(2)?,
+            ffqn: text(r, 3)?,
+            created_at: text(r, 4)?,
+            digest: r.get_ref(5)?.as_blob()?,
+            component_type: text(r, 6)?,
+            first_scheduled_at: text(r, 7)?,
+            deployment_id: text(r, 8)?,
+            is_paused: r.get(9)?,
+            lifecycle: optional_text(r, 10)?,
+            pending_expires_finished: text(r, 11)?,
+            state: text(r, 12)?,
+            updated_at: text(r, 13)?,
+            intermittent: r.get(14)?,
+            executor_id: optional_text(r, 15)?,
+            run_id: optional_text(r, 16)?,
+            join_set_id: optional_text(r, 17)?,
+            join_set_closing: r.get(18)?,
+            result_kind: optional_text(r, 19)?,
+            // NULL, or absent in older layouts.
+            incompatible_digest: r.get_ref(20)?.as_blob_or_null()?,
+            tombstoned: r.get(21)?,
+            event_count: r.get(22)?,
+            last_event_at: optional_text(r, 23)?,
+            lock_count: r.get(24)?,
+            created_variant: optional_text(r, 25)?,
+            created_json: optional_text(r, 26)?,
+        })
+    }
 }
 
 impl ObeliskDb {
     /// Executions matching `filter`, oldest first (by `created_at`, then ID).
     pub fn list_executions(&self, filter: &ExecutionFilter) -> Result<Vec<ExecutionSummary>, ObeliskError> {
-        let rows = self.state_rows(
+        let mut out = Vec::new();
+        self.summaries_with(
             "(?1 IS NULL OR substr(s.execution_id, 1, length(?1)) = ?1) \
              AND (?2 IS NULL OR substr(s.ffqn, 1, length(?2)) = ?2) AND (?3 = 0 OR s.is_top_level = 1)",
             (&filter.id_prefix, &filter.ffqn_prefix, filter.top_level_only),
-        )?;
-        let mut out = Vec::new();
-        for row in rows {
-            let summary = self.summary(row)?;
-            if filter.status.is_none_or(|s| s.matches(&summary)) {
-                out.push(summary);
-                if filter.limit.is_some_and(|limit| out.len() >= limit) {
-                    break;
+            RowDetail::Full,
+            |summary| {
+                if filter.status.is_none_or(|s| s.matches(&summary)) {
+                    out.push(summary);
                 }
-            }
-        }
+                filter.limit.is_none_or(|limit| out.len() < limit)
+            },
+        )?;
         Ok(out)
     }
 
     /// One execution's summary.
     pub fn execution_summary(&self, id: &ExecutionId) -> Result<ExecutionSummary, ObeliskError> {
-        let mut rows = self.state_rows("s.execution_id = ?1", [id.to_string()])?;
-        match rows.pop() {
-            Some(row) => self.summary(row),
-            None => Err(self.not_found(id)),
-        }
+        let mut found = None;
+        self.summaries_with("s.execution_id = ?1", [id.to_string()], RowDetail::Full, |summary| {
+            found = Some(summary);
+            false
+        })?;
+        found.ok_or_else(|| self.not_found(id))
     }
 
-    /// Every execution's `t_state` projection, without what needs the log (`event_count`,
-    /// `lock_count` are 0, `last_event_at` and `scheduled_by` are `None`), in no particular
-    /// order: what whole-database checks compare with, read in one pass over `t_state`.
-    pub fn t_state_summaries(&self) -> Result<Vec<ExecutionSummary>, ObeliskError> {
-        self.state_rows_with("1", [], RowDetail::StateOnly)?.into_iter().map(|row| self.summary(row)).collect()
+    /// The `t_state` projection of every execution in `range`, without what needs the log
+    /// (`event_count`, `lock_count` are 0, `last_event_at` and `scheduled_by` are `None`): what
+    /// whole-database checks compare with.
+    pub fn t_state_summaries(&self, range: &IdRange) -> Result<Vec<ExecutionSummary>, ObeliskError> {
+        let (condition, params) = range.condition("s.execution_id");
+        let mut out = Vec::new();
+        self.summaries_with(&condition, rusqlite::params_from_iter(&params), RowDetail::StateOnly, |summary| {
+            out.push(summary);
+            true
+        })?;
+        Ok(out)
     }
 
-    fn state_rows(&self, condition: &str, params: impl rusqlite::Params) -> Result<Vec<StateRow>, ObeliskError> {
-        self.state_rows_with(condition, params, RowDetail::Full)
-    }
-
-    fn state_rows_with(
+    /// Reads the `t_state` rows matching `condition` and hands each summary to `keep` until it
+    /// returns false.
+    fn summaries_with(
         &self,
         condition: &str,
         params: impl rusqlite::Params,
         detail: RowDetail,
-    ) -> Result<Vec<StateRow>, ObeliskError> {
+        mut keep: impl FnMut(ExecutionSummary) -> bool,
+    ) -> Result<(), ObeliskError> {
         let s = self.schema();
         let (log_details, order) = match detail {
             RowDetail::Full => (
@@ -298,64 +339,36 @@ impl ObeliskDb {
             incompatible_digest = s.column_or_null("t_state", "s", "incompatible_digest"),
             tombstoned = s.column_or_null("t_state", "s", "tombstoned"),
         );
-        self.query(&sql, params, "listing executions", |r| {
-            Ok(StateRow {
-                id: r.get(0)?,
-                is_top_level: r.get(1)?,
-                version: r.get(2)?,
-                ffqn: r.get(3)?,
-                created_at: r.get(4)?,
-                digest: r.get(5)?,
-                component_type: r.get(6)?,
-                first_scheduled_at: r.get(7)?,
-                deployment_id: r.get(8)?,
-                is_paused: r.get(9)?,
-                lifecycle: r.get(10)?,
-                pending_expires_finished: r.get(11)?,
-                state: r.get(12)?,
-                updated_at: r.get(13)?,
-                intermittent: r.get(14)?,
-                executor_id: r.get(15)?,
-                run_id: r.get(16)?,
-                join_set_id: r.get(17)?,
-                join_set_closing: r.get(18)?,
-                result_kind: r.get(19)?,
-                incompatible_digest: blob_or_null(r.get(20)?),
-                tombstoned: r.get(21)?,
-                event_count: r.get(22)?,
-                last_event_at: r.get(23)?,
-                lock_count: r.get(24)?,
-                created_variant: r.get(25)?,
-                created_json: r.get(26)?,
-            })
+        self.for_each_row(&sql, params, "listing executions", |r| {
+            let row = StateRow::read(r)?;
+            Ok(self.summary(row).map(&mut keep))
         })
     }
 
-    fn summary(&self, row: StateRow) -> Result<ExecutionSummary, ObeliskError> {
-        let id: ExecutionId = self.parse(&row.id, "t_state.execution_id")?;
+    fn summary(&self, row: StateRow<'_>) -> Result<ExecutionSummary, ObeliskError> {
+        let id: ExecutionId = self.parse(row.id, "t_state.execution_id")?;
         // Error contexts are only formatted when a column is unreadable.
         let at = |column: &'static str| RowColumn { id: &id, column };
-        let pef = self.time(&row.pending_expires_finished, at("pending_expires_finished"))?;
-        let executor_id =
-            row.executor_id.as_deref().map(|t| self.parse::<ExecutorId>(t, at("executor_id"))).transpose()?;
-        let run_id = row.run_id.as_deref().map(|t| self.parse::<RunId>(t, at("run_id"))).transpose()?;
-        let state = match row.state.as_str() {
+        let pef = self.time(row.pending_expires_finished, at("pending_expires_finished"))?;
+        let executor_id = row.executor_id.map(|t| self.parse::<ExecutorId>(t, at("executor_id"))).transpose()?;
+        let run_id = row.run_id.map(|t| self.parse::<RunId>(t, at("run_id"))).transpose()?;
+        let state = match row.state {
             "pending_at" => ExecutionState::PendingAt { scheduled_at: pef },
             "locked" => ExecutionState::Locked { executor_id, run_id, lock_expires_at: pef },
             "blocked_by_join_set" => ExecutionState::BlockedByJoinSet {
-                join_set_id: row.join_set_id.as_deref().map(|t| self.parse(t, at("join_set_id"))).transpose()?,
+                join_set_id: row.join_set_id.map(|t| self.parse(t, at("join_set_id"))).transpose()?,
                 lock_expires_at: pef,
                 closing: row.join_set_closing.unwrap_or(0) != 0,
             },
             "finished" => ExecutionState::Finished { finished_at: pef },
             other => ExecutionState::Other { state: other.to_owned(), at: pef },
         };
-        let lifecycle = match (row.lifecycle.as_deref(), row.is_paused) {
+        let lifecycle = match (row.lifecycle, row.is_paused) {
             (Some(text), _) => Lifecycle::from(text),
             (None, Some(paused)) if paused != 0 => Lifecycle::Paused,
             (None, _) => Lifecycle::Active,
         };
-        let scheduled_by = match (row.created_variant.as_deref(), row.created_json.as_deref()) {
+        let scheduled_by = match (row.created_variant, row.created_json) {
             (Some(variant), Some(json)) => match Event::decode(variant, json) {
                 Event::Created(created) => created.scheduled_by,
                 _ => None,
@@ -369,27 +382,23 @@ impl ObeliskDb {
             parent_id: id.parent(),
             is_top_level: row.is_top_level != 0,
             scheduled_by,
-            ffqn: self.parse(&row.ffqn, at("ffqn"))?,
-            component_type: ComponentType::from(row.component_type.as_str()),
-            component_digest: digest(&row.digest, "component_id_input_digest")?,
-            deployment_id: self.parse(&row.deployment_id, at("deployment_id"))?,
+            ffqn: self.parse(row.ffqn, at("ffqn"))?,
+            component_type: ComponentType::from(row.component_type),
+            component_digest: digest(row.digest, "component_id_input_digest")?,
+            deployment_id: self.parse(row.deployment_id, at("deployment_id"))?,
             state,
             lifecycle,
-            result_kind: row.result_kind.as_deref().map(ResultKind::from_state_json),
-            created_at: self.time(&row.created_at, at("created_at"))?,
-            first_scheduled_at: self.time(&row.first_scheduled_at, at("first_scheduled_at"))?,
-            updated_at: self.time(&row.updated_at, at("updated_at"))?,
-            last_event_at: row.last_event_at.as_deref().map(|t| self.time(t, at("last event time"))).transpose()?,
+            result_kind: row.result_kind.map(ResultKind::from_state_json),
+            created_at: self.time(row.created_at, at("created_at"))?,
+            first_scheduled_at: self.time(row.first_scheduled_at, at("first_scheduled_at"))?,
+            updated_at: self.time(row.updated_at, at("updated_at"))?,
+            last_event_at: row.last_event_at.map(|t| self.time(t, at("last event time"))).transpose()?,
             version: self.unsigned(row.version, at("corresponding_version"))?,
             event_count: self.unsigned(row.event_count, at("event count"))?,
             lock_count: self.unsigned(row.lock_count, at("lock count"))?,
             intermittent_failures: self.unsigned(row.intermittent, at("intermittent_event_count"))?,
             last_lock: executor_id.zip(run_id).map(|(executor_id, run_id)| LastLock { executor_id, run_id }),
-            incompatible_digest: row
-                .incompatible_digest
-                .as_deref()
-                .map(|b| digest(b, "incompatible_digest"))
-                .transpose()?,
+            incompatible_digest: row.incompatible_digest.map(|b| digest(b, "incompatible_digest")).transpose()?,
             tombstoned: row.tombstoned.unwrap_or(0) != 0,
             id,
         })
@@ -417,12 +426,14 @@ impl std::fmt::Display for RowColumn<'_> {
     }
 }
 
-/// A BLOB column that may be NULL (or absent in older layouts).
-fn blob_or_null(value: Value) -> Option<Vec<u8>> {
-    match value {
-        Value::Blob(b) => Some(b),
-        _ => None,
-    }
+/// A TEXT column, borrowed from the row.
+fn text<'r>(r: &'r Row<'_>, index: usize) -> rusqlite::Result<&'r str> {
+    Ok(r.get_ref(index)?.as_str()?)
+}
+
+/// A TEXT column that may be NULL, borrowed from the row.
+fn optional_text<'r>(r: &'r Row<'_>, index: usize) -> rusqlite::Result<Option<&'r str>> {
+    Ok(r.get_ref(index)?.as_str_or_null()?)
 }
 
 #[cfg(test)]

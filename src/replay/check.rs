@@ -3,6 +3,8 @@
 //! `t_delay`). Rows are read and replayed in ranges of whole executions, by one worker per CPU.
 
 use std::collections::{HashMap, HashSet};
+
+use rustc_hash::{FxHashMap, FxHashSet};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
@@ -50,28 +52,26 @@ impl CheckReport {
 /// Replays every execution of `db` and compares it with `t_state` and with the others.
 ///
 /// The log is cut into ranges of whole executions; one worker per CPU takes ranges in turn,
-/// reading them on its own read-only connection and replaying them. The parts are merged and the
-/// cross-execution checks run at the end.
+/// reading them on its own read-only connection and replaying them. The cross-execution checks
+/// run at the end, again one thread per worker's part.
 pub fn check_database(db: &ObeliskDb) -> Result<CheckReport, ReplayError> {
     let started = Instant::now();
-    let summaries: HashMap<ExecutionId, ExecutionSummary> =
-        db.t_state_summaries()?.into_iter().map(|s| (s.id.clone(), s)).collect();
     let pending_delays: HashSet<DelayId> = db.pending_delays(None)?.into_iter().map(|d| d.delay_id).collect();
     let ranges = db.execution_ranges(ROWS_PER_RANGE)?;
     let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, ranges.len().max(1));
     let next = AtomicUsize::new(0);
-    let work = |db: &ObeliskDb| -> Result<Checker<'_>, ReplayError> {
-        let mut checker = Checker::new(&summaries);
-        loop {
-            let Some(range) = ranges.get(next.fetch_add(1, Ordering::Relaxed)) else { break };
-            for rows in db.load_range(range)? {
-                checker.add(rows);
-            }
+    // Each worker's map of facts is sized for its share up front: growing it moves every entry.
+    let share = ranges.iter().map(|r| r.executions).sum::<usize>() / workers + ROWS_PER_RANGE as usize;
+    let work = |db: &ObeliskDb| -> Result<Checker, ReplayError> {
+        let mut checker = Checker::default();
+        checker.facts.reserve(share);
+        while let Some(range) = ranges.get(next.fetch_add(1, Ordering::Relaxed)) {
+            checker.add_range(db.load_range(range)?, db.t_state_summaries(range)?);
         }
         Ok(checker)
     };
     let path = db.path().to_path_buf();
-    let checker = std::thread::scope(|scope| -> Result<Checker<'_>, ReplayError> {
+    let parts = std::thread::scope(|scope| -> Result<Vec<Checker>, ReplayError> {
         let helpers: Vec<_> = (1..workers)
             .map(|_| {
                 scope.spawn(|| {
@@ -80,29 +80,25 @@ pub fn check_database(db: &ObeliskDb) -> Result<CheckReport, ReplayError> {
                 })
             })
             .collect();
-        let mut checker = work(db);
+        let mut parts = vec![work(db)?];
         for helper in helpers {
-            let part = helper.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-            checker = match (checker, part) {
-                (Ok(mut all), Ok(part)) => {
-                    all.merge(part);
-                    Ok(all)
-                }
-                (Err(e), _) | (_, Err(e)) => Err(e),
-            };
+            parts.push(helper.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))?);
         }
-        checker
+        Ok(parts)
     })?;
+    let parts = Parts(parts);
     let mut report = CheckReport {
         database: db.path().display().to_string(),
         schema_version: db.schema().version,
-        executions: checker.executions,
-        events: checker.events,
-        responses: checker.responses,
+        executions: parts.0.iter().map(|p| p.executions).sum(),
+        events: parts.0.iter().map(|p| p.events).sum(),
+        responses: parts.0.iter().map(|p| p.responses).sum(),
         findings: Vec::new(),
         elapsed_ms: 0,
     };
-    report.findings = checker.finish(&pending_delays);
+    report.findings = parts.finish(&pending_delays);
+    // Freeing what the workers kept takes a while and nobody needs to wait for it.
+    std::thread::spawn(move || drop(parts));
     report.elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
     Ok(report)
 }
@@ -124,30 +120,43 @@ enum Expectation {
 }
 
 /// Folds executions one by one, keeping only what the final checks need.
-struct Checker<'s> {
-    summaries: &'s HashMap<ExecutionId, ExecutionSummary>,
-    facts: HashMap<ExecutionId, Facts>,
+#[derive(Default)]
+struct Checker {
+    facts: FxHashMap<ExecutionId, Facts>,
     expectations: Vec<Expectation>,
     findings: Vec<Finding>,
+    /// Executions deleted by retention (0.42+): their children may be gone.
+    tombstoned: FxHashSet<ExecutionId>,
     executions: usize,
     events: usize,
     responses: usize,
 }
 
-impl<'s> Checker<'s> {
-    fn new(summaries: &'s HashMap<ExecutionId, ExecutionSummary>) -> Checker<'s> {
-        Checker {
-            summaries,
-            facts: HashMap::new(),
-            expectations: Vec::new(),
-            findings: Vec::new(),
-            executions: 0,
-            events: 0,
-            responses: 0,
+impl Checker {
+    /// Replays the executions of one ID range and compares them with the range's `t_state` rows.
+    fn add_range(&mut self, executions: Vec<ExecutionRows>, summaries: Vec<ExecutionSummary>) {
+        let by_id: FxHashMap<&ExecutionId, usize> = summaries.iter().enumerate().map(|(i, s)| (&s.id, i)).collect();
+        let mut matched = vec![false; summaries.len()];
+        for rows in executions {
+            let summary = by_id.get(&rows.id).map(|&i| {
+                matched[i] = true;
+                &summaries[i]
+            });
+            self.add(rows, summary);
         }
+        for (summary, _) in summaries.iter().zip(matched).filter(|(_, matched)| !matched) {
+            self.findings.push(finding(
+                &summary.id,
+                None,
+                None,
+                FindingKind::StateMismatch,
+                "a t_state row without any log row".into(),
+            ));
+        }
+        self.tombstoned.extend(summaries.into_iter().filter(|s| s.tombstoned).map(|s| s.id));
     }
 
-    fn add(&mut self, rows: ExecutionRows) {
+    fn add(&mut self, rows: ExecutionRows, summary: Option<&ExecutionSummary>) {
         let id = rows.id.clone();
         let facts = facts_of(&rows);
         let replay = Replay::without_checkpoints(rows.id, rows.log, rows.responses);
@@ -155,28 +164,18 @@ impl<'s> Checker<'s> {
         self.events += replay.event_count();
         self.responses += replay.response_count();
         self.findings.extend(replay.findings().iter().cloned());
-        match self.summaries.get(&id) {
+        match summary {
             Some(summary) => self.findings.extend(compare_with_t_state(replay.final_state(), summary)),
-            None => self.findings.push(Finding {
-                execution_id: id.clone(),
-                version: None,
-                step: None,
-                kind: FindingKind::StateMismatch,
-                message: "log rows without a t_state row".into(),
-            }),
+            None => self.findings.push(finding(
+                &id,
+                None,
+                None,
+                FindingKind::StateMismatch,
+                "log rows without a t_state row".into(),
+            )),
         }
         self.expect(&replay);
         self.facts.insert(id, facts);
-    }
-
-    /// Takes in a part checked by another worker.
-    fn merge(&mut self, part: Checker<'s>) {
-        self.facts.extend(part.facts);
-        self.expectations.extend(part.expectations);
-        self.findings.extend(part.findings);
-        self.executions += part.executions;
-        self.events += part.events;
-        self.responses += part.responses;
     }
 
     /// Records what `replay` says about other executions and timers.
@@ -225,29 +224,65 @@ impl<'s> Checker<'s> {
             });
         }
     }
+}
 
-    /// The cross-execution findings, then everything sorted by execution and step.
-    fn finish(mut self, pending_delays: &HashSet<DelayId>) -> Vec<Finding> {
-        let leftover: Vec<ExecutionId> =
-            self.summaries.keys().filter(|id| !self.facts.contains_key(*id)).cloned().collect();
-        // Executions deleted by retention (0.42+): their children may be gone.
-        let tombstoned: HashSet<&ExecutionId> =
-            self.summaries.values().filter(|s| s.tombstoned).map(|s| &s.id).collect();
-        for id in leftover {
-            self.findings.push(finding(
-                &id,
+/// The workers' parts, checked against each other at the end.
+struct Parts(Vec<Checker>);
+
+impl Parts {
+    /// What the log of `id` says, whichever part replayed it.
+    fn facts(&self, id: &ExecutionId) -> Option<&Facts> {
+        self.0.iter().find_map(|p| p.facts.get(id))
+    }
+
+    fn is_tombstoned(&self, id: &ExecutionId) -> bool {
+        self.0.iter().any(|p| p.tombstoned.contains(id))
+    }
+
+    /// The cross-execution findings (each part's expectations on its own thread), then every
+    /// finding sorted by execution and step.
+    fn finish(&self, pending_delays: &HashSet<DelayId>) -> Vec<Finding> {
+        let checked: Vec<(Vec<Finding>, HashSet<&DelayId>)> = std::thread::scope(|scope| {
+            let threads: Vec<_> = self
+                .0
+                .iter()
+                .map(|part| scope.spawn(|| self.check_expectations(&part.expectations, pending_delays)))
+                .collect();
+            threads.into_iter().map(|t| t.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))).collect()
+        });
+        let mut findings: Vec<Finding> = self.0.iter().flat_map(|p| p.findings.iter().cloned()).collect();
+        let mut known_delays: HashSet<&DelayId> = HashSet::new();
+        for (part_findings, part_delays) in checked {
+            findings.extend(part_findings);
+            known_delays.extend(part_delays);
+        }
+        for id in pending_delays.iter().filter(|d| !known_delays.contains(d)) {
+            findings.push(finding(
+                id.owner(),
                 None,
                 None,
-                FindingKind::StateMismatch,
-                "a t_state row without any log row".into(),
+                FindingKind::DelayTableMismatch,
+                format!("t_delay holds {id}, which no replayed execution requested"),
             ));
         }
+        findings.sort_by(|a, b| {
+            (a.execution_id.to_string(), a.step, a.version).cmp(&(b.execution_id.to_string(), b.step, b.version))
+        });
+        findings
+    }
+
+    /// Checks what executions expect of others and of `t_delay`; also gives the delays seen.
+    fn check_expectations<'a>(
+        &self,
+        expectations: &'a [Expectation],
+        pending_delays: &HashSet<DelayId>,
+    ) -> (Vec<Finding>, HashSet<&'a DelayId>) {
         let mut known_delays: HashSet<&DelayId> = HashSet::new();
         let mut out = Vec::new();
-        for e in &self.expectations {
+        for e in expectations {
             match e {
-                Expectation::Child { parent, version, step, child, join_set, ffqn } => match self.facts.get(child) {
-                    None if !tombstoned.contains(parent) => out.push(finding(
+                Expectation::Child { parent, version, step, child, join_set, ffqn } => match self.facts(child) {
+                    None if !self.is_tombstoned(parent) => out.push(finding(
                         parent,
                         Some(*version),
                         Some(*step),
@@ -284,7 +319,7 @@ impl<'s> Checker<'s> {
                     }
                 },
                 Expectation::Response { parent, step, child, finished_version, readable } => {
-                    let actual = self.facts.get(child).and_then(|f| f.finished_version);
+                    let actual = self.facts(child).and_then(|f| f.finished_version);
                     if actual != Some(*finished_version) || !readable {
                         out.push(finding(parent, None, Some(*step), FindingKind::TreeMismatch, format!(
                             "the response for {child} points at its version {finished_version}, but the child finished at {}",
@@ -292,7 +327,7 @@ impl<'s> Checker<'s> {
                         )));
                     }
                 }
-                Expectation::Scheduled { by, version, step, id } => match self.facts.get(id) {
+                Expectation::Scheduled { by, version, step, id } => match self.facts(id) {
                     None => out.push(finding(
                         by,
                         Some(*version),
@@ -332,20 +367,7 @@ impl<'s> Checker<'s> {
                 }
             }
         }
-        for id in pending_delays.iter().filter(|d| !known_delays.contains(d)) {
-            out.push(finding(
-                id.owner(),
-                None,
-                None,
-                FindingKind::DelayTableMismatch,
-                format!("t_delay holds {id}, which no replayed execution requested"),
-            ));
-        }
-        self.findings.extend(out);
-        self.findings.sort_by(|a, b| {
-            (a.execution_id.to_string(), a.step, a.version).cmp(&(b.execution_id.to_string(), b.step, b.version))
-        });
-        self.findings
+        (out, known_delays)
     }
 }
 

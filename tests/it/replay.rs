@@ -392,6 +392,36 @@ fn damaged_rows_are_findings_and_never_panics() {
 }
 
 #[test]
+fn t_state_rows_and_logs_without_each_other_are_findings() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("orphans.sqlite");
+    std::fs::copy(fixtures().join("obelisk/0.41.5/demo.sqlite"), &path).unwrap();
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    conn.execute_batch(
+        "DELETE FROM t_execution_log WHERE execution_id = 'E_01M86G6PG17YNRTP3XKFF1W3JT';
+         DELETE FROM t_state WHERE execution_id = 'E_01M86G6PKV084KDYN01J23FDHA';",
+    )
+    .unwrap();
+    drop(conn);
+    let report = check_database(&ObeliskDb::open(&path).unwrap()).unwrap();
+    let mismatches: Vec<(String, String)> = report
+        .findings
+        .iter()
+        .filter(|f| f.kind == FindingKind::StateMismatch)
+        .map(|f| (f.execution_id.to_string(), f.message.clone()))
+        .collect();
+    assert_eq!(
+        mismatches,
+        [
+            ("E_01M86G6PG17YNRTP3XKFF1W3JT".to_owned(), "a t_state row without any log row".to_owned()),
+            ("E_01M86G6PKV084KDYN01J23FDHA".to_owned(), "log rows without a t_state row".to_owned()),
+        ]
+    );
+    // The execution without a t_state row is still replayed; the one without log rows is not.
+    assert_eq!(report.executions, 32);
+}
+
+#[test]
 fn cli_replay_check_and_export_on_the_fixtures() {
     let dir = tempfile::tempdir().unwrap();
     let db38 = fixtures().join("obelisk/0.38.3/demo.sqlite");

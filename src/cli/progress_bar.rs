@@ -4,8 +4,7 @@ use std::io::Write;
 use std::sync::Mutex;
 use std::time::Instant;
 
-use crate::format::bytes;
-use crate::litestream::{Progress, ProgressEvent};
+use crate::litestream::{Progress, ProgressEvent, Unit};
 
 /// A progress bar on stderr (only drawn on a terminal).
 pub struct ProgressBar {
@@ -16,6 +15,7 @@ pub struct ProgressBar {
 struct BarState {
     phase: &'static str,
     total: Option<u64>,
+    unit: Unit,
     started: Instant,
     last_draw: Option<Instant>,
 }
@@ -25,7 +25,13 @@ impl ProgressBar {
     pub fn new(enabled: bool) -> Self {
         ProgressBar {
             enabled,
-            state: Mutex::new(BarState { phase: "", total: None, started: Instant::now(), last_draw: None }),
+            state: Mutex::new(BarState {
+                phase: "",
+                total: None,
+                unit: Unit::Bytes,
+                started: Instant::now(),
+                last_draw: None,
+            }),
         }
     }
 
@@ -45,9 +51,10 @@ impl Progress for ProgressBar {
         }
         let mut s = self.state.lock().unwrap_or_else(|p| p.into_inner());
         match event {
-            ProgressEvent::Phase { name, total } => {
+            ProgressEvent::Phase { name, total, unit } => {
                 s.phase = name;
                 s.total = total;
+                s.unit = unit;
                 s.started = Instant::now();
                 eprint!("\r\x1b[2K{name}…");
             }
@@ -56,24 +63,27 @@ impl Progress for ProgressBar {
                     return;
                 }
                 s.last_draw = Some(Instant::now());
-                let speed = done as f64 / s.started.elapsed().as_secs_f64().max(0.001);
-                let line = match s.total {
+                let rate = s.unit.format_rate(done as f64 / s.started.elapsed().as_secs_f64().max(0.001));
+                let mut line = match s.total {
                     Some(total) if total > 0 => {
                         let frac = (done as f64 / total as f64).min(1.0);
                         let filled = (frac * 30.0) as usize;
                         format!(
-                            "{} [{}{}] {:>3.0}% {} / {} {}/s",
+                            "{} [{}{}] {:>3.0}% {} / {}",
                             s.phase,
                             "#".repeat(filled),
                             " ".repeat(30 - filled),
                             frac * 100.0,
-                            bytes(done),
-                            bytes(total),
-                            bytes(speed as u64)
+                            s.unit.format(done),
+                            s.unit.format(total),
                         )
                     }
-                    _ => format!("{} {}", s.phase, bytes(done)),
+                    _ => format!("{} {}", s.phase, s.unit.format(done)),
                 };
+                if let Some(rate) = rate {
+                    line.push(' ');
+                    line.push_str(&rate);
+                }
                 eprint!("\r\x1b[2K{line}");
             }
             ProgressEvent::Note(_) => {}

@@ -15,4 +15,4 @@ pub mod v3;
 pub mod verify;
 
 pub use error::RestoreError;
-pub use progress::{Cancel, Progress, ProgressEvent};
+pub use progress::{Cancel, Progress, ProgressEvent, Unit};

@@ -18,7 +18,7 @@ use super::ltx::{self, PageDecoder};
 use super::output::TempOutput;
 use super::plan::{self, Plan, RestoreTarget};
 use super::v3::{self, AgeIdentities};
-use super::{Cancel, Progress, ProgressEvent, RestoreError};
+use super::{Cancel, Progress, ProgressEvent, RestoreError, Unit};
 use crate::storage::ReplicaStore;
 
 /// How thoroughly the restored database is checked by SQLite before it is put in place.
@@ -94,7 +94,7 @@ pub fn execute(
 ) -> Result<RestoreReport, RestoreError> {
     let started = Instant::now();
     let mut out = TempOutput::create(&opts.output, opts.overwrite)?;
-    progress.report(ProgressEvent::Phase { name: "restoring", total: Some(plan.bytes()) });
+    progress.report(ProgressEvent::Phase { name: "restoring", total: Some(plan.bytes()), unit: Unit::Bytes });
     let (page_size, page_count, bytes_read) = match plan {
         Plan::V5 { files, .. } => {
             let spill = PathBuf::from(format!("{}.d", out.temp_path().display()));
@@ -112,7 +112,7 @@ pub fn execute(
     };
     cancel.check()?;
     out.sync()?;
-    progress.report(ProgressEvent::Phase { name: "verifying", total: None });
+    progress.report(ProgressEvent::Phase { name: "verifying", total: None, unit: Unit::Bytes });
     let integrity = verify_database(out.temp_path(), page_size, page_count, opts.integrity)?;
     cancel.check()?;
     let output = out.commit()?;

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use super::catalog::{self, Catalog, Format, Times};
-use super::{Cancel, Progress, ProgressEvent, RestoreError};
+use super::{Cancel, Progress, ProgressEvent, RestoreError, Unit};
 use crate::parallel;
 use crate::storage::ReplicaStore;
 
@@ -53,7 +53,7 @@ pub fn discover(
     progress: &dyn Progress,
     cancel: &Cancel,
 ) -> Result<Vec<Tenant>, RestoreError> {
-    progress.report(ProgressEvent::Phase { name: "listing", total: None });
+    progress.report(ProgressEvent::Phase { name: "listing", total: None, unit: Unit::Items("objects") });
     let mut roots = Vec::new();
     let mut frontier = vec![String::new()];
     for _ in 0..=MAX_DEPTH {
@@ -75,7 +75,11 @@ pub fn discover(
         frontier = next;
     }
     roots.sort();
-    progress.report(ProgressEvent::Phase { name: "summarising", total: Some(roots.len() as u64) });
+    progress.report(ProgressEvent::Phase {
+        name: "summarising",
+        total: Some(roots.len() as u64),
+        unit: Unit::Items("replicas"),
+    });
     let done = std::sync::atomic::AtomicU64::new(0);
     let summaries = parallel::map(&roots, concurrency, |root| {
         if cancel.is_cancelled() {

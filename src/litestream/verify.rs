@@ -8,7 +8,7 @@ use serde::Serialize;
 use super::catalog::{Catalog, LtxFile};
 use super::ltx::PageDecoder;
 use super::v3::{self, AgeIdentities};
-use super::{Cancel, Progress, ProgressEvent, RestoreError};
+use super::{Cancel, Progress, ProgressEvent, RestoreError, Unit};
 use crate::parallel;
 use crate::storage::ReplicaStore;
 
@@ -40,7 +40,7 @@ pub fn verify(
     let mut problems = catalog.problems.clone();
     let mut objects = 0;
     let total = catalog.bytes;
-    progress.report(ProgressEvent::Phase { name: "verifying", total: Some(total) });
+    progress.report(ProgressEvent::Phase { name: "verifying", total: Some(total), unit: Unit::Bytes });
     let done = AtomicU64::new(0);
     if let Some(c) = &catalog.v5 {
         let results = parallel::map(&c.files, concurrency, |f| {

@@ -22,7 +22,7 @@ use super::{theme, views};
 use crate::format::error_chain;
 use crate::litestream::catalog::{self, Times};
 use crate::litestream::output::TempOutput;
-use crate::litestream::{ProgressEvent, cache, plan::RestoreTarget};
+use crate::litestream::{ProgressEvent, Unit, cache, plan::RestoreTarget};
 use crate::obelisk::is_sqlite_file;
 use crate::obelisk::{ExecutionFilter, ExecutionId, ObeliskDb};
 use crate::replay::export::{ExportFile, export_tree, looks_like_export, write_atomically};
@@ -256,6 +256,8 @@ impl App {
         self.restore.phase = "planning".into();
         self.restore.done = 0;
         self.restore.total = None;
+        self.restore.unit = Unit::Bytes;
+        self.restore.phase_started = None;
         let dir = self.cache_dir.clone();
         let gate = self.restore_gate.clone();
         self.tasks.spawn("restore", move |sink| {

@@ -14,7 +14,7 @@ use super::object::{copy_decoded, decode, decode_error, read_full};
 use super::plan::V3Plan;
 use super::pool::{Meter, run_jobs};
 use super::sqlite::{DB_HEADER_LEN, db_page_size};
-use crate::litestream::{Cancel, Progress, ProgressEvent, RestoreError};
+use crate::litestream::{Cancel, Progress, ProgressEvent, RestoreError, Unit};
 use crate::storage::ReplicaStore;
 
 /// What [`apply`] did.
@@ -48,7 +48,7 @@ pub fn apply(
 ) -> Result<V3ApplyStats, RestoreError> {
     let indexes = group_by_index(plan)?;
     let total = plan.snapshot.size + plan.segments.iter().map(|s| s.size).sum::<u64>();
-    progress.report(ProgressEvent::Phase { name: "downloading", total: Some(total) });
+    progress.report(ProgressEvent::Phase { name: "downloading", total: Some(total), unit: Unit::Bytes });
     let meter = Meter::new(progress);
     let temps = TempWals { out_path, indexes: indexes.keys().copied().collect() };
 
@@ -68,7 +68,11 @@ pub fn apply(
     // The snapshot job (first) yields the page size, checked to be 512..=65536.
     let page_size = done.first().map_or(0, |&size| size as u32);
 
-    progress.report(ProgressEvent::Phase { name: "applying", total: Some(indexes.len() as u64) });
+    progress.report(ProgressEvent::Phase {
+        name: "applying",
+        total: Some(indexes.len() as u64),
+        unit: Unit::Items("WAL indexes"),
+    });
     let mut stats = V3ApplyStats { page_size, bytes_read: meter.done(), ..Default::default() };
     for (n, (&index, segments)) in indexes.iter().enumerate() {
         cancel.check()?;

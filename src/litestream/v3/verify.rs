@@ -25,7 +25,11 @@ pub fn verify_generation(
     cancel: &Cancel,
 ) -> Result<Vec<String>, RestoreError> {
     let total = generation.snapshots.iter().map(|s| s.size).chain(generation.segments.iter().map(|s| s.size)).sum();
-    progress.report(ProgressEvent::Phase { name: "verifying", total: Some(total) });
+    progress.report(ProgressEvent::Phase {
+        name: "verifying",
+        total: Some(total),
+        unit: crate::litestream::Unit::Bytes,
+    });
     let meter = Meter::new(progress);
 
     let mut by_index: BTreeMap<u64, Vec<&SegmentInfo>> = BTreeMap::new();

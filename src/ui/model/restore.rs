@@ -2,9 +2,11 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::litestream::ProgressEvent;
+use std::time::Instant;
+
 use crate::litestream::catalog::Catalog;
 use crate::litestream::plan::RestoreTarget;
+use crate::litestream::{ProgressEvent, Unit};
 use crate::ui::tasks::Running;
 
 /// The restore-points panel.
@@ -23,6 +25,10 @@ pub struct RestoreModel {
     pub phase: String,
     pub done: u64,
     pub total: Option<u64>,
+    /// What `done` and `total` count.
+    pub unit: Unit,
+    /// When the current phase began (speeds are per phase).
+    pub phase_started: Option<Instant>,
     /// Why the last restore failed (or that it was cancelled), in words.
     pub error: Option<String>,
 }
@@ -36,10 +42,12 @@ impl RestoreModel {
     /// Fold a progress event of the running restore in.
     pub fn progress(&mut self, event: ProgressEvent) {
         match event {
-            ProgressEvent::Phase { name, total } => {
+            ProgressEvent::Phase { name, total, unit } => {
                 self.phase = name.to_owned();
                 self.total = total;
+                self.unit = unit;
                 self.done = 0;
+                self.phase_started = Some(Instant::now());
             }
             ProgressEvent::Advance { done } => self.done = done,
             ProgressEvent::Note(_) => {}
@@ -51,10 +59,21 @@ impl RestoreModel {
         self.total.filter(|&t| t > 0).map(|t| (self.done as f64 / t as f64).clamp(0.0, 1.0) as f32)
     }
 
-    /// Bytes per second since the restore started.
-    pub fn speed(&self) -> Option<f64> {
-        let secs = self.running.as_ref()?.started.elapsed().as_secs_f64();
-        (secs > 0.05).then(|| self.done as f64 / secs)
+    /// The progress line: phase, amount done of the total, and speed (`restoring 12.0 MiB of
+    /// 40.0 MiB · 8.0 MiB/s`, `applying 3 WAL indexes of 9 WAL indexes`).
+    pub fn progress_text(&self) -> String {
+        let mut text = format!("{} {}", self.phase, self.unit.format(self.done));
+        if let Some(t) = self.total {
+            text.push_str(&format!(" of {}", self.unit.format(t)));
+        }
+        let since = self.phase_started.or_else(|| self.running.as_ref().map(|r| r.started));
+        let secs = since.map_or(0.0, |t| t.elapsed().as_secs_f64());
+        if secs > 0.05
+            && let Some(rate) = self.unit.format_rate(self.done as f64 / secs)
+        {
+            text.push_str(&format!(" · {rate}"));
+        }
+        text
     }
 }
 

@@ -87,13 +87,7 @@ fn controls(app: &mut App, ui: &mut egui::Ui, catalog: &Catalog, commands: &mut 
     let dark = ui.visuals().dark_mode;
     if app.restore.running.is_some() {
         let r = &app.restore;
-        let mut text = format!("{} {}", r.phase, crate::format::bytes(r.done));
-        if let Some(t) = r.total {
-            text.push_str(&format!(" of {}", crate::format::bytes(t)));
-        }
-        if let Some(speed) = r.speed() {
-            text.push_str(&format!(" · {}/s", crate::format::bytes(speed as u64)));
-        }
+        let text = r.progress_text();
         ui.horizontal(|ui| {
             let bar = match r.fraction() {
                 Some(f) => egui::ProgressBar::new(f).text(text).show_percentage(),

@@ -11,6 +11,8 @@ pub enum TenantSort {
     Name,
     Format,
     Latest,
+    /// How far behind the backup may be: now − latest restore point (unknown counts as oldest).
+    Age,
     Size,
     Objects,
     Problems,
@@ -112,6 +114,7 @@ impl TenantsModel {
                     TenantSort::Name => a.name.cmp(&b.name),
                     TenantSort::Format => format!("{:?}", a.tenant.format).cmp(&format!("{:?}", b.tenant.format)),
                     TenantSort::Latest => a.tenant.latest.cmp(&b.tenant.latest),
+                    TenantSort::Age => b.tenant.latest.cmp(&a.tenant.latest),
                     TenantSort::Size => a.tenant.bytes.cmp(&b.tenant.bytes),
                     TenantSort::Objects => a.tenant.objects.cmp(&b.tenant.objects),
                     TenantSort::Problems => a.tenant.problems.len().cmp(&b.tenant.problems.len()),

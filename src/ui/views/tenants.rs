@@ -75,9 +75,7 @@ pub fn ui(app: &mut App, ui: &mut egui::Ui, commands: &mut Vec<Command>) {
             h.col(|ui| header(ui, "Tenant", TenantSort::Name, &mut sort_click));
             h.col(|ui| header(ui, "Format", TenantSort::Format, &mut sort_click));
             h.col(|ui| header(ui, "Latest restore point", TenantSort::Latest, &mut sort_click));
-            h.col(|ui| {
-                ui.strong("Age");
-            });
+            h.col(|ui| header(ui, "Age", TenantSort::Age, &mut sort_click));
             h.col(|ui| header(ui, "Size", TenantSort::Size, &mut sort_click));
             h.col(|ui| header(ui, "Objects", TenantSort::Objects, &mut sort_click));
             h.col(|ui| header(ui, "Problems", TenantSort::Problems, &mut sort_click));

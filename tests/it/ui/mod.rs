@@ -7,3 +7,4 @@ mod kit;
 mod restore_cancel;
 mod s3_source;
 mod screenshots;
+mod tenants_table;

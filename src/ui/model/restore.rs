@@ -19,6 +19,8 @@ pub struct RestoreModel {
     pub txid: String,
     /// Time field (RFC 3339).
     pub time: String,
+    /// WAL index field of each v0.3 generation (hexadecimal), by generation id.
+    pub indexes: std::collections::HashMap<String, String>,
     /// The restore running now.
     pub running: Option<Running>,
     pub target: Option<RestoreTarget>,
@@ -95,6 +97,15 @@ pub fn parse_time(s: &str) -> Result<DateTime<Utc>, String> {
     DateTime::parse_from_rfc3339(s.trim())
         .map(|t| t.with_timezone(&Utc))
         .map_err(|_| format!("`{s}` is not a time (expected RFC 3339, e.g. 2026-11-24T09:52:00Z)"))
+}
+
+/// Parse a v0.3 WAL index field (hexadecimal, as in `00000005_00000000.wal.lz4`).
+pub fn parse_index(s: &str) -> Result<u64, String> {
+    let digits = s.trim().trim_start_matches("0x");
+    if digits.is_empty() || digits.len() > 16 {
+        return Err(format!("`{s}` is not a WAL index (up to 16 hexadecimal digits)"));
+    }
+    u64::from_str_radix(digits, 16).map_err(|_| format!("`{s}` is not a WAL index (hexadecimal digits)"))
 }
 
 /// Parse the TXID field.

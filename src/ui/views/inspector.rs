@@ -220,8 +220,8 @@ fn join_sets(ui: &mut egui::Ui, s: &ReplayState) {
                 }
                 for w in &js.awaits {
                     let got = match (w.slot, w.received_step) {
-                        (Some(slot), Some(at)) => format!(" → response #{slot}, received at step {at}"),
-                        (Some(slot), None) => format!(" → response #{slot} (not arrived)"),
+                        (Some(slot), Some(at)) => format!(": response #{slot}, received at step {at}"),
+                        (Some(slot), None) => format!(": response #{slot} (not arrived)"),
                         _ => String::new(),
                     };
                     ui.label(format!("{:?} v{} (step {}){got}", w.kind, w.version, w.step));

@@ -1,6 +1,8 @@
 //! Restore points of the selected tenant: a timeline per v0.5 level (one mark per LTX file;
 //! clicking one picks its TXID) or per v0.3 generation, the restorable range, and the restore
-//! controls (latest, a time, a TXID, a generation) with progress, speed and Cancel.
+//! controls (latest, a time, a TXID, a v0.3 generation or one of its WAL indexes) with progress, speed and Cancel.
+
+use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use egui::{Color32, Sense, Stroke, pos2, vec2};
@@ -8,9 +10,10 @@ use egui::{Color32, Sense, Stroke, pos2, vec2};
 use crate::litestream::catalog::{Catalog, LtxFile};
 use crate::litestream::ltx::format_txid;
 use crate::litestream::plan::RestoreTarget;
+use crate::litestream::v3::Generation;
 use crate::ui::app::App;
 use crate::ui::command::Command;
-use crate::ui::model::restore::{parse_time, parse_txid};
+use crate::ui::model::restore::{parse_index, parse_time, parse_txid};
 use crate::ui::theme;
 
 pub fn ui(app: &mut App, ui: &mut egui::Ui, commands: &mut Vec<Command>) {
@@ -59,25 +62,59 @@ pub fn ui(app: &mut App, ui: &mut egui::Ui, commands: &mut Vec<Command>) {
         }
         if let Some(v3) = &catalog.v3 {
             ui.label(format!("v0.3: {} generations", v3.generations.len()));
+            let busy = app.restore.running.is_some();
             for g in &v3.generations {
-                ui.horizontal(|ui| {
-                    ui.monospace(&g.id);
-                    ui.label(format!(
-                        "{} snapshots, {} WAL segments, {} → {}",
-                        g.snapshots.len(),
-                        g.segments.len(),
-                        crate::format::time(g.created_at),
-                        crate::format::time(g.updated_at)
-                    ));
-                    for p in &g.problems {
-                        ui.colored_label(theme::warn_color(dark), p);
-                    }
-                    let busy = app.restore.running.is_some();
-                    if ui.add_enabled(!busy, egui::Button::new(format!("Restore generation {}", g.id))).clicked() {
-                        commands.push(Command::Restore(RestoreTarget::Generation { id: g.id.clone(), index: None }));
-                    }
-                });
+                generation_row(ui, g, &mut app.restore.indexes, busy, dark, commands);
             }
+        }
+    });
+}
+
+/// A v0.3 generation: its objects, WAL indexes and time range, a button restoring its newest
+/// state, and a WAL index field (hexadecimal) with a button restoring up to that index.
+fn generation_row(
+    ui: &mut egui::Ui,
+    g: &Generation,
+    indexes: &mut HashMap<String, String>,
+    busy: bool,
+    dark: bool,
+    commands: &mut Vec<Command>,
+) {
+    let all = g.snapshots.iter().map(|s| s.index).chain(g.segments.iter().map(|s| s.index));
+    let range = all.clone().min().zip(all.max());
+    ui.horizontal_wrapped(|ui| {
+        ui.monospace(&g.id);
+        let range = range.map(|(lo, hi)| format!(", WAL indexes {lo:08x}–{hi:08x}")).unwrap_or_default();
+        ui.label(format!(
+            "{} snapshots, {} WAL segments{range}, from {} to {}",
+            g.snapshots.len(),
+            g.segments.len(),
+            crate::format::time(g.created_at),
+            crate::format::time(g.updated_at)
+        ));
+        for p in &g.problems {
+            ui.colored_label(theme::warn_color(dark), p);
+        }
+    });
+    ui.horizontal(|ui| {
+        if ui.add_enabled(!busy, egui::Button::new(format!("Restore generation {}", g.id))).clicked() {
+            commands.push(Command::Restore(RestoreTarget::Generation { id: g.id.clone(), index: None }));
+        }
+        ui.separator();
+        let field = indexes.entry(g.id.clone()).or_default();
+        super::labelled_field(ui, "WAL index", field, &format!("restore-index-{}", g.id), 90.0)
+            .on_hover_text("Hexadecimal, as in the WAL segment names");
+        let index = parse_index(field);
+        let button = egui::Button::new(format!("Restore {} at index", g.id));
+        let r = ui.add_enabled(!busy && index.is_ok(), button);
+        let r = match (&index, field.trim().is_empty()) {
+            (Err(e), false) => r.on_disabled_hover_text(e),
+            _ => r,
+        };
+        if r.clicked()
+            && let Ok(i) = index
+        {
+            commands.push(Command::Restore(RestoreTarget::Generation { id: g.id.clone(), index: Some(i) }));
         }
     });
 }

@@ -8,3 +8,4 @@ mod restore_cancel;
 mod s3_source;
 mod screenshots;
 mod tenants_table;
+mod v3_restore;

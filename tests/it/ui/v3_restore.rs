@@ -1,0 +1,80 @@
+//! A v0.3 tenant in the app (the fleet's tenant-gamma, replicated by real Litestream v0.3.13):
+//! its generation is listed with its WAL indexes, and it is restored at a typed time, at a typed
+//! WAL index of the generation, and as the generation's newest state; each restored database
+//! opens on its executions (the counts the fixture's timeline and the CLI give).
+
+use chronoscope::ui::Screen;
+use egui_kittest::Harness;
+use egui_kittest::kittest::{NodeT, Queryable};
+
+use chronoscope::ui::App;
+
+use super::kit::{files_in, harness, options, select_tenant, wait_for};
+use crate::restore_fixtures::{find_replica_root, fixtures};
+use crate::support::fixtures::extract;
+
+const GENERATION: &str = "f565a8e8a76b1ef1";
+
+/// Type `text` into the field labelled `label` (replacing what it held), then leave the field.
+fn type_into(h: &mut Harness<'_, App>, label: &str, text: &str) {
+    h.get_by_label(label).focus();
+    h.run_steps(1);
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+    h.get_by_label(label).type_text(text);
+    h.run_steps(2);
+    h.key_press(egui::Key::Escape);
+    h.run_steps(2);
+}
+
+/// Wait until the database restored at `point` is open with its executions listed.
+fn wait_for_executions(h: &mut Harness<'_, App>, point: &str) -> usize {
+    wait_for(h, point, |a| a.executions.is_some() && a.opened.as_ref().is_some_and(|o| o.point == point));
+    assert_eq!(h.state().screen, Screen::Executions);
+    assert_eq!(h.state().breadcrumb_text(), format!("tenant-gamma › {point}"));
+    let n = h.state().executions.as_ref().unwrap().all().len();
+    assert!(h.query_all_by_label_contains(&format!(" of {n}")).next().is_some(), "the table says {n} executions");
+    n
+}
+
+#[test]
+fn v03_tenant_restores_at_a_time_and_at_a_wal_index() {
+    let dir = extract(&fixtures().join("fleet/v0.3/tenant-gamma.replica.tar.gz"));
+    let replica = find_replica_root(dir.path());
+    let cache = tempfile::tempdir().unwrap();
+    let mut opts = options(cache.path());
+    opts.open = Some(replica.display().to_string());
+    let mut h = harness(opts);
+    select_tenant(&mut h, "tenant-gamma");
+    h.get_by_label("v0.3");
+    h.get_by_label("v0.3: 1 generations");
+    h.get_by_label_contains("6 snapshots, 31 WAL segments, WAL indexes 00000001–00000010");
+    assert!(h.query_by_label("TXID").is_none(), "no TXID field for a v0.3 tenant");
+
+    // At a time: the fixture's timeline recorded 20 executions at 09:54:32.409.
+    type_into(&mut h, "Time", "2026-11-24T09:54:32.409Z");
+    h.get_by_label("Restore at time").click();
+    let n = wait_for_executions(&mut h, "at 2026-11-24T09:54:32.409Z");
+    assert_eq!(n, 20);
+    assert_eq!(files_in(cache.path()).len(), 1);
+
+    // Back to the restore points through the breadcrumb; up to WAL index 0x0a of the generation.
+    h.get_by_label("tenant-gamma").click();
+    h.run_steps(3);
+    assert_eq!(h.state().screen, Screen::Fleet);
+    let button = format!("Restore {GENERATION} at index");
+    h.get_by_label("WAL index");
+    type_into(&mut h, "WAL index", "zz");
+    assert!(h.get_by_label(&button).accesskit_node().is_disabled(), "not a hexadecimal index");
+    type_into(&mut h, "WAL index", "a");
+    h.get_by_label(&button).click();
+    let n = wait_for_executions(&mut h, &format!("generation {GENERATION} @ 0000000a"));
+    assert_eq!(n, 36);
+
+    // The generation's newest state: all 43 executions of the fixture.
+    h.get_by_label("tenant-gamma").click();
+    h.run_steps(3);
+    h.get_by_label(&format!("Restore generation {GENERATION}")).click();
+    let n = wait_for_executions(&mut h, &format!("generation {GENERATION}"));
+    assert_eq!(n, 43);
+    assert_eq!(files_in(cache.path()).len(), 3, "{:?}", files_in(cache.path()));
+}

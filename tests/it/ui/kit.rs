@@ -68,6 +68,33 @@ pub fn select_tenant(h: &mut Harness<'_, App>, tenant: &str) {
     wait_for(h, "restore points", |a| matches!(a.restore.catalog, Some(Ok(_))));
 }
 
+/// Type `text` into the field labelled `label` (replacing what it held), then leave the field.
+pub fn type_into(h: &mut Harness<'_, App>, label: &str, text: &str) {
+    use egui_kittest::kittest::Queryable;
+    h.get_by_label(label).focus();
+    h.run_steps(1);
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+    h.get_by_label(label).type_text(text);
+    h.run_steps(2);
+    h.key_press(egui::Key::Escape);
+    h.run_steps(2);
+}
+
+/// Wait until the database of `tenant` restored at `point` (as the breadcrumb names it) is open
+/// on the executions screen with its executions listed; returns how many there are, after
+/// checking the table says so.
+pub fn wait_for_restored(h: &mut Harness<'_, App>, tenant: &str, point: &str) -> usize {
+    use egui_kittest::kittest::Queryable;
+    wait_for(h, point, |a| a.executions.is_some() && a.opened.as_ref().is_some_and(|o| o.point == point));
+    assert_eq!(h.state().screen, chronoscope::ui::Screen::Executions);
+    assert_eq!(h.state().breadcrumb_text(), format!("{tenant} › {point}"));
+    h.get_by_label(tenant);
+    h.get_by_label(point);
+    let n = h.state().executions.as_ref().unwrap().all().len();
+    assert!(h.query_all_by_label_contains(&format!(" shown of {n}")).next().is_some(), "the table counts {n}");
+    n
+}
+
 /// Files (not folders) directly in `dir`.
 pub fn files_in(dir: &Path) -> Vec<String> {
     std::fs::read_dir(dir)

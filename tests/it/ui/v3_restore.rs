@@ -4,37 +4,13 @@
 //! opens on its executions (the counts the fixture's timeline and the CLI give).
 
 use chronoscope::ui::Screen;
-use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT, Queryable};
 
-use chronoscope::ui::App;
-
-use super::kit::{files_in, harness, options, select_tenant, wait_for};
+use super::kit::{files_in, harness, options, select_tenant, type_into, wait_for_restored};
 use crate::restore_fixtures::{find_replica_root, fixtures};
 use crate::support::fixtures::extract;
 
 const GENERATION: &str = "f565a8e8a76b1ef1";
-
-/// Type `text` into the field labelled `label` (replacing what it held), then leave the field.
-fn type_into(h: &mut Harness<'_, App>, label: &str, text: &str) {
-    h.get_by_label(label).focus();
-    h.run_steps(1);
-    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
-    h.get_by_label(label).type_text(text);
-    h.run_steps(2);
-    h.key_press(egui::Key::Escape);
-    h.run_steps(2);
-}
-
-/// Wait until the database restored at `point` is open with its executions listed.
-fn wait_for_executions(h: &mut Harness<'_, App>, point: &str) -> usize {
-    wait_for(h, point, |a| a.executions.is_some() && a.opened.as_ref().is_some_and(|o| o.point == point));
-    assert_eq!(h.state().screen, Screen::Executions);
-    assert_eq!(h.state().breadcrumb_text(), format!("tenant-gamma › {point}"));
-    let n = h.state().executions.as_ref().unwrap().all().len();
-    assert!(h.query_all_by_label_contains(&format!(" of {n}")).next().is_some(), "the table says {n} executions");
-    n
-}
 
 #[test]
 fn v03_tenant_restores_at_a_time_and_at_a_wal_index() {
@@ -53,7 +29,7 @@ fn v03_tenant_restores_at_a_time_and_at_a_wal_index() {
     // At a time: the fixture's timeline recorded 20 executions at 09:54:32.409.
     type_into(&mut h, "Time", "2026-11-24T09:54:32.409Z");
     h.get_by_label("Restore at time").click();
-    let n = wait_for_executions(&mut h, "at 2026-11-24T09:54:32.409Z");
+    let n = wait_for_restored(&mut h, "tenant-gamma", "at 2026-11-24T09:54:32.409Z");
     assert_eq!(n, 20);
     assert_eq!(files_in(cache.path()).len(), 1);
 
@@ -67,14 +43,14 @@ fn v03_tenant_restores_at_a_time_and_at_a_wal_index() {
     assert!(h.get_by_label(&button).accesskit_node().is_disabled(), "not a hexadecimal index");
     type_into(&mut h, "WAL index", "a");
     h.get_by_label(&button).click();
-    let n = wait_for_executions(&mut h, &format!("generation {GENERATION} @ 0000000a"));
+    let n = wait_for_restored(&mut h, "tenant-gamma", &format!("generation {GENERATION} @ 0000000a"));
     assert_eq!(n, 36);
 
     // The generation's newest state: all 43 executions of the fixture.
     h.get_by_label("tenant-gamma").click();
     h.run_steps(3);
     h.get_by_label(&format!("Restore generation {GENERATION}")).click();
-    let n = wait_for_executions(&mut h, &format!("generation {GENERATION}"));
+    let n = wait_for_restored(&mut h, "tenant-gamma", &format!("generation {GENERATION}"));
     assert_eq!(n, 43);
     assert_eq!(files_in(cache.path()).len(), 3, "{:?}", files_in(cache.path()));
 }

@@ -5,6 +5,7 @@ mod demo_flow;
 mod findings;
 mod kit;
 mod restore_cancel;
+mod restore_failure;
 mod restore_points;
 mod s3_source;
 mod screenshots;

@@ -54,3 +54,46 @@ fn v03_tenant_restores_at_a_time_and_at_a_wal_index() {
     assert_eq!(n, 43);
     assert_eq!(files_in(cache.path()).len(), 3, "{:?}", files_in(cache.path()));
 }
+
+/// The restore panel's progress line, fed the progress of a real restore of tenant-gamma through
+/// the cache (as the app's worker does): bytes while downloading, WAL indexes (without a speed)
+/// while applying.
+#[test]
+fn progress_text_of_a_real_v03_restore_uses_each_phase_unit() {
+    use std::sync::Mutex;
+
+    use chronoscope::litestream::plan::RestoreTarget;
+    use chronoscope::litestream::v3::AgeIdentities;
+    use chronoscope::litestream::{Cancel, ProgressEvent, cache};
+    use chronoscope::storage::LocalStore;
+    use chronoscope::ui::model::restore::RestoreModel;
+
+    let dir = extract(&fixtures().join("fleet/v0.3/tenant-gamma.replica.tar.gz"));
+    let store = LocalStore::new(find_replica_root(dir.path()));
+    let cache_dir = tempfile::tempdir().unwrap();
+    let seen = Mutex::new((RestoreModel::default(), Vec::<String>::new()));
+    let progress = |event: ProgressEvent| {
+        let mut seen = seen.lock().unwrap();
+        seen.0.progress(event);
+        let text = seen.0.progress_text();
+        seen.1.push(text);
+    };
+    let target = RestoreTarget::Generation { id: GENERATION.into(), index: Some(0x0a) };
+    let (path, fresh) =
+        cache::restore_cached(&store, &target, &AgeIdentities::none(), cache_dir.path(), &progress, &Cancel::new())
+            .unwrap();
+    assert!(fresh && path.is_file());
+    let texts = seen.into_inner().unwrap().1;
+    let phase = |name: &str| texts.iter().filter(|t| t.starts_with(&format!("{name} "))).collect::<Vec<_>>();
+    let downloading = phase("downloading");
+    assert!(!downloading.is_empty(), "{texts:?}");
+    for t in &downloading {
+        assert!(t.contains(" B of ") || t.contains(" kB of "), "bytes of a byte total: {t}");
+        assert!(!t.contains("WAL indexes"), "{t}");
+    }
+    // Snapshot 8, then WAL indexes 8, 9 and a.
+    let applying = phase("applying");
+    assert_eq!(applying.first().map(|t| t.as_str()), Some("applying 0 WAL indexes of 3 WAL indexes"), "{texts:?}");
+    assert_eq!(applying.last().map(|t| t.as_str()), Some("applying 3 WAL indexes of 3 WAL indexes"), "{texts:?}");
+    assert!(applying.iter().all(|t| !t.contains("/s") && !t.contains(" B")), "no speed, no bytes: {applying:?}");
+}

@@ -5,6 +5,7 @@
 //! - [`litestream`]: replica formats, catalog, planning, restore and verification.
 //! - [`cli`]: the headless command line.
 
+pub mod cancel;
 pub mod cli;
 pub mod format;
 pub mod litestream;

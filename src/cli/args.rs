@@ -6,6 +6,7 @@ use anyhow::{Result, bail};
 use clap::Args;
 
 use super::{parse_hex, parse_time};
+use crate::litestream::Cancel;
 use crate::litestream::plan::RestoreTarget;
 
 use crate::litestream::v3::AgeIdentities;
@@ -67,7 +68,7 @@ pub struct Opened {
 
 impl ReplicaArgs {
     /// Resolve the address (or the `--config` entry) and open a read-only store.
-    pub fn open(&self) -> Result<Opened> {
+    pub fn open(&self, cancel: &Cancel) -> Result<Opened> {
         let (address, mut age) = match &self.config {
             Some(config) => {
                 let mut replicas = replicas_for_db(config, Path::new(&self.replica), self.replica_name.as_deref())?;
@@ -96,7 +97,7 @@ impl ReplicaArgs {
         if let Some(path) = &self.age_identity {
             age = AgeIdentities::from_file(path)?;
         }
-        Ok(Opened { store: address.open()?, age })
+        Ok(Opened { store: address.open_cancellable(cancel)?, age })
     }
 }
 

@@ -18,8 +18,8 @@ use crate::litestream::{Cancel, tenants, verify};
 use crate::storage::parse_address;
 
 /// `chronoscope backups`.
-pub fn backups(replica: &ReplicaArgs, json: bool) -> Result<ExitCode> {
-    let opened = replica.open()?;
+pub fn backups(replica: &ReplicaArgs, json: bool, cancel: &Cancel) -> Result<ExitCode> {
+    let opened = replica.open(cancel)?;
     let catalog = catalog::load(opened.store.as_ref(), Times::Precise)?;
     if json {
         println!("{}", serde_json::to_string_pretty(&catalog)?);
@@ -31,7 +31,7 @@ pub fn backups(replica: &ReplicaArgs, json: bool) -> Result<ExitCode> {
 
 /// `chronoscope tenants`.
 pub fn tenants(location: &str, s3: &S3Args, json: bool, concurrency: usize, cancel: &Cancel) -> Result<ExitCode> {
-    let store = parse_address(location, &s3.options())?.open()?;
+    let store = parse_address(location, &s3.options())?.open_cancellable(cancel)?;
     let found = tenants::discover(store.as_ref(), concurrency, &NoProgress, cancel)?;
     if json {
         println!("{}", serde_json::to_string_pretty(&found)?);
@@ -55,7 +55,7 @@ pub struct RestoreCmd {
 /// `chronoscope restore`.
 pub fn restore(replica: &ReplicaArgs, target: &TargetArgs, cmd: &RestoreCmd, cancel: &Cancel) -> Result<ExitCode> {
     let target = target.target()?;
-    let opened = replica.open()?;
+    let opened = replica.open(cancel)?;
     let times =
         if matches!(target, RestoreTarget::Timestamp(_)) || cmd.dry_run { Times::Precise } else { Times::Listing };
     let catalog = catalog::load(opened.store.as_ref(), times)?;
@@ -104,7 +104,7 @@ pub fn verify(
     no_progress: bool,
     cancel: &Cancel,
 ) -> Result<ExitCode> {
-    let opened = replica.open()?;
+    let opened = replica.open(cancel)?;
     let catalog = catalog::load(opened.store.as_ref(), Times::Precise)?;
     let bar = ProgressBar::new(!(json || no_progress) && std::io::stderr().is_terminal());
     let report = verify::verify(opened.store.as_ref(), &catalog, &opened.age, concurrency, &bar, cancel);

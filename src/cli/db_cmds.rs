@@ -22,7 +22,7 @@ pub fn resolve_db(db: &DbArgs, cancel: &Cancel) -> Result<PathBuf> {
         }
         anyhow::bail!("{}: not a SQLite database", path.display());
     }
-    let opened = db.source.open()?;
+    let opened = db.source.open(cancel)?;
     let target = db.target.target()?;
     let bar = ProgressBar::new(std::io::stderr().is_terminal());
     let restored =

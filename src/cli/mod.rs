@@ -195,9 +195,10 @@ fn run_command(command: Command) -> Result<ExitCode> {
     {
         let cancel = cancel.clone();
         // Ctrl-C cancels the running work (the temp output is removed on the way out); a second
-        // Ctrl-C, for work stuck in a network call, exits at once.
+        // Ctrl-C, for work stuck in a network call, removes the temp outputs and exits at once.
         let _ = ctrlc::set_handler(move || {
             if cancel.is_cancelled() {
+                crate::litestream::output::remove_live_temp_files();
                 std::process::exit(130);
             }
             eprintln!("\ncancelling… (Ctrl-C again to quit at once)");
@@ -205,7 +206,7 @@ fn run_command(command: Command) -> Result<ExitCode> {
         });
     }
     match command {
-        Command::Backups { replica, json } => backup_cmds::backups(&replica, json),
+        Command::Backups { replica, json } => backup_cmds::backups(&replica, json, &cancel),
         Command::Tenants { location, s3, json, concurrency } => {
             backup_cmds::tenants(&location, &s3, json, concurrency, &cancel)
         }

@@ -7,7 +7,7 @@ use crate::storage::StoreError;
 #[derive(Debug, thiserror::Error)]
 pub enum RestoreError {
     #[error(transparent)]
-    Store(#[from] StoreError),
+    Store(StoreError),
     /// An object's bytes are not what the format allows (bad magic, truncated, bad LZ4, ...).
     #[error("{key}: corrupt object: {reason}")]
     Corrupt { key: String, reason: String },
@@ -42,5 +42,15 @@ impl RestoreError {
     }
     pub fn output(path: &std::path::Path, err: impl std::fmt::Display) -> Self {
         RestoreError::Output { path: path.display().to_string(), detail: err.to_string() }
+    }
+}
+
+impl From<StoreError> for RestoreError {
+    /// A store call interrupted by the user is the restore's own cancellation.
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Cancelled => RestoreError::Cancelled,
+            other => RestoreError::Store(other),
+        }
     }
 }

@@ -102,16 +102,24 @@ pub fn for_each_in_order(
         }
         let result = (|| {
             for i in 0..keys.len() {
-                let mut fetched = {
+                let fetched = {
                     let mut guard = shared.slots.lock().unwrap_or_else(|p| p.into_inner());
                     loop {
                         if let Some(r) = guard[i].take() {
                             break r;
                         }
-                        guard = shared.ready.wait(guard).unwrap_or_else(|p| p.into_inner());
+                        // Wake up now and then: a cancel must not wait for a slow download.
+                        cancel.check()?;
+                        guard = shared
+                            .ready
+                            .wait_timeout(guard, std::time::Duration::from_millis(50))
+                            .unwrap_or_else(|p| p.into_inner())
+                            .0;
                     }
-                }?;
+                };
+                // A download that failed because of the cancel reports the cancel.
                 cancel.check()?;
+                let mut fetched = fetched?;
                 consume(i, &mut fetched)?;
                 shared.consumed.store(i + 1, Ordering::SeqCst);
                 shared.ready.notify_all();

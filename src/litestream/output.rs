@@ -3,8 +3,32 @@
 
 use std::fs::{self, File, OpenOptions};
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 use super::RestoreError;
+
+/// Temp outputs alive in this process, so that an abrupt exit can still remove them.
+static LIVE: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+
+fn live() -> std::sync::MutexGuard<'static, Vec<PathBuf>> {
+    LIVE.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// Removes every temp output still alive (and its `.d` spill folder): for a process about to
+/// exit without unwinding (a second Ctrl-C), so that no partial output is left behind.
+pub fn remove_live_temp_files() {
+    for temp in live().drain(..) {
+        let _ = fs::remove_file(&temp);
+        let _ = fs::remove_dir_all(spill_dir(&temp));
+    }
+}
+
+/// The folder beside a temp output where large downloads spill.
+pub fn spill_dir(temp: &Path) -> PathBuf {
+    let mut name = temp.as_os_str().to_owned();
+    name.push(".d");
+    PathBuf::from(name)
+}
 
 /// A temp file beside `dest`, deleted on drop unless [`TempOutput::commit`] renamed it.
 pub struct TempOutput {
@@ -33,6 +57,7 @@ impl TempOutput {
             .truncate(true)
             .open(&temp)
             .map_err(|e| RestoreError::output(&temp, e))?;
+        live().push(temp.clone());
         Ok(TempOutput { dest: dest.to_path_buf(), temp, file: Some(file) })
     }
 
@@ -60,6 +85,7 @@ impl TempOutput {
     pub fn commit(mut self) -> Result<PathBuf, RestoreError> {
         self.sync()?;
         fs::rename(&self.temp, &self.dest).map_err(|e| RestoreError::output(&self.dest, e))?;
+        live().retain(|t| *t != self.temp);
         if let Some(dir) = self.dest.parent().filter(|p| !p.as_os_str().is_empty()) {
             if let Ok(d) = File::open(dir) {
                 let _ = d.sync_all();
@@ -75,6 +101,7 @@ impl Drop for TempOutput {
         if !self.temp.as_os_str().is_empty() {
             self.file.take();
             let _ = fs::remove_file(&self.temp);
+            live().retain(|t| *t != self.temp);
         }
     }
 }

@@ -63,14 +63,7 @@ impl Plan {
     /// One-line description of the point restored.
     pub fn describe(&self) -> String {
         match self {
-            Plan::V5 { txid, timestamp, files } => {
-                format!(
-                    "v0.5 TXID {} ({}), {} LTX files",
-                    format_txid(*txid),
-                    crate::format::time(*timestamp),
-                    files.len()
-                )
-            }
+            Plan::V5 { timestamp, .. } => self.describe_at(*timestamp),
             Plan::V3(p) => format!(
                 "v0.3 generation {} up to WAL index {:08x} ({}), snapshot {:08x} + {} WAL segments",
                 p.generation,
@@ -79,6 +72,19 @@ impl Plan {
                 p.snapshot.index,
                 p.segments.len()
             ),
+        }
+    }
+}
+
+impl Plan {
+    /// Like [`Plan::describe`], with the restored point's time given (for v0.5: from the last
+    /// file's header, when the plan only had listing times).
+    pub fn describe_at(&self, time: DateTime<Utc>) -> String {
+        match self {
+            Plan::V5 { txid, files, .. } => {
+                format!("v0.5 TXID {} ({}), {} LTX files", format_txid(*txid), crate::format::time(time), files.len())
+            }
+            Plan::V3(_) => self.describe(),
         }
     }
 }

@@ -1,8 +1,5 @@
 //! Progress reporting and cancellation shared by the CLI (progress bar) and the GUI.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
-
 /// What long-running work reports as it goes.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ProgressEvent {
@@ -59,20 +56,9 @@ impl<F: Fn(ProgressEvent) + Send + Sync> Progress for F {
     }
 }
 
-/// A cancellation flag shared between the worker and whoever may cancel it (Ctrl-C, a button).
-#[derive(Debug, Clone, Default)]
-pub struct Cancel(Arc<AtomicBool>);
+pub use crate::cancel::Cancel;
 
 impl Cancel {
-    pub fn new() -> Self {
-        Self::default()
-    }
-    pub fn cancel(&self) {
-        self.0.store(true, Ordering::SeqCst)
-    }
-    pub fn is_cancelled(&self) -> bool {
-        self.0.load(Ordering::SeqCst)
-    }
     /// `Err(Cancelled)` once cancelled; sprinkle through loops.
     pub fn check(&self) -> Result<(), super::RestoreError> {
         if self.is_cancelled() { Err(super::RestoreError::Cancelled) } else { Ok(()) }

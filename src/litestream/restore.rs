@@ -93,15 +93,23 @@ pub fn execute(
     cancel: &Cancel,
 ) -> Result<RestoreReport, RestoreError> {
     let started = Instant::now();
+    let store = store.cancellable(cancel);
+    let store = store.as_ref();
     let mut out = TempOutput::create(&opts.output, opts.overwrite)?;
     progress.report(ProgressEvent::Phase { name: "restoring", total: Some(plan.bytes()), unit: Unit::Bytes });
+    // The point restored; for v0.5 with the time from the last file's header (the plan may
+    // only know listing times).
+    let mut point = plan.describe();
     let (page_size, page_count, bytes_read) = match plan {
         Plan::V5 { files, .. } => {
-            let spill = PathBuf::from(format!("{}.d", out.temp_path().display()));
+            let spill = super::output::spill_dir(out.temp_path());
             let temp_path = out.temp_path().to_path_buf();
             let r = apply_v5(store, files, out.file(), &temp_path, &spill, opts.concurrency, progress, cancel);
             let _ = std::fs::remove_dir_all(&spill);
             let s = r?;
+            if let Some(time) = chrono::DateTime::from_timestamp_millis(s.timestamp_ms) {
+                point = plan.describe_at(time);
+            }
             (s.page_size, s.commit, s.bytes_read)
         }
         Plan::V3(p) => {
@@ -113,12 +121,12 @@ pub fn execute(
     cancel.check()?;
     out.sync()?;
     progress.report(ProgressEvent::Phase { name: "verifying", total: None, unit: Unit::Bytes });
-    let integrity = verify_database(out.temp_path(), page_size, page_count, opts.integrity)?;
+    let integrity = verify_database(out.temp_path(), page_size, page_count, opts.integrity, cancel)?;
     cancel.check()?;
     let output = out.commit()?;
     Ok(RestoreReport {
         output,
-        point: plan.describe(),
+        point,
         objects: plan.objects(),
         bytes_read,
         page_size,
@@ -133,6 +141,8 @@ pub struct V5ApplyStats {
     pub page_size: u32,
     pub commit: u64,
     pub bytes_read: u64,
+    /// The last applied file's header timestamp (the restored point's time).
+    pub timestamp_ms: i64,
 }
 
 /// Apply the planned LTX files to `file` (at `file_path`), latest page wins, verifying every file
@@ -155,6 +165,7 @@ pub fn apply_v5(
     let mut writer = PageWriter::new(file);
     let mut page = Vec::new();
     let mut done_bytes = 0u64;
+    let mut timestamp_ms = 0i64;
     fetch::for_each_in_order(store, &keys, concurrency, spill_dir, cancel, |i, reader| {
         let meta = &files[i];
         let mut dec = PageDecoder::new(&meta.key, reader)?;
@@ -190,6 +201,7 @@ pub fn apply_v5(
         page_size = h.page_size;
         commit = h.commit;
         prev_max = h.max_txid;
+        timestamp_ms = h.timestamp_ms;
         writer.page_size = page_size as u64;
         let mut pages_in_file = 0u32;
         while let Some(pgno) = dec.next_page(&mut page)? {
@@ -211,7 +223,7 @@ pub fn apply_v5(
         return Err(RestoreError::Chain { reason: format!("page {missing} is in no planned LTX file") });
     }
     file.set_len(u64::from(commit) * u64::from(page_size)).map_err(|e| RestoreError::output(file_path, e))?;
-    Ok(V5ApplyStats { page_size, commit: u64::from(commit), bytes_read: done_bytes })
+    Ok(V5ApplyStats { page_size, commit: u64::from(commit), bytes_read: done_bytes, timestamp_ms })
 }
 
 /// Which page numbers have been written (a bitmap: 32 KiB per GiB of 4 KiB pages).
@@ -269,12 +281,14 @@ impl<'a> PageWriter<'a> {
 }
 
 /// Check a restored database: SQLite header page size and page count against the plan, then
-/// SQLite's own integrity check. Returns SQLite's verdict (`ok`).
+/// SQLite's own integrity check (interrupted when `cancel` is set). Returns SQLite's verdict
+/// (`ok`).
 pub fn verify_database(
     path: &Path,
     page_size: u32,
     page_count: u64,
     check: IntegrityCheck,
+    cancel: &Cancel,
 ) -> Result<String, RestoreError> {
     let bad = |m: String| RestoreError::Verification(m);
     let mut header = [0u8; 100];
@@ -314,10 +328,28 @@ pub fn verify_database(
         IntegrityCheck::Quick => "PRAGMA quick_check",
     };
     let mut stmt = conn.prepare(pragma).map_err(|e| bad(format!("{pragma}: {e}")))?;
-    let rows: Vec<String> = stmt
-        .query_map([], |r| r.get::<_, String>(0))
-        .and_then(|rows| rows.collect())
-        .map_err(|e| bad(format!("{pragma}: {e}")))?;
+    // A large database takes a while: a watcher interrupts SQLite when the user cancels.
+    let interrupt = conn.get_interrupt_handle();
+    let finished = std::sync::atomic::AtomicBool::new(false);
+    let rows = std::thread::scope(|scope| {
+        scope.spawn(|| {
+            while !finished.load(std::sync::atomic::Ordering::Relaxed) {
+                if cancel.is_cancelled() {
+                    interrupt.interrupt();
+                    break;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+        });
+        let rows: rusqlite::Result<Vec<String>> =
+            stmt.query_map([], |r| r.get::<_, String>(0)).and_then(|rows| rows.collect());
+        finished.store(true, std::sync::atomic::Ordering::Relaxed);
+        rows
+    });
+    if cancel.is_cancelled() {
+        return Err(RestoreError::Cancelled);
+    }
+    let rows = rows.map_err(|e| bad(format!("{pragma}: {e}")))?;
     if rows != ["ok"] {
         return Err(bad(format!("{pragma}: {}", rows.join("; "))));
     }

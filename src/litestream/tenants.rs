@@ -53,6 +53,8 @@ pub fn discover(
     progress: &dyn Progress,
     cancel: &Cancel,
 ) -> Result<Vec<Tenant>, RestoreError> {
+    let store = store.cancellable(cancel);
+    let store = store.as_ref();
     progress.report(ProgressEvent::Phase { name: "listing", total: None, unit: Unit::Items("objects") });
     let mut roots = Vec::new();
     let mut frontier = vec![String::new()];

@@ -37,6 +37,8 @@ pub fn verify(
     progress: &dyn Progress,
     cancel: &Cancel,
 ) -> Result<VerifyReport, RestoreError> {
+    let store = store.cancellable(cancel);
+    let store = store.as_ref();
     let mut problems = catalog.problems.clone();
     let mut objects = 0;
     let total = catalog.bytes;

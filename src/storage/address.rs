@@ -5,6 +5,7 @@
 use std::path::PathBuf;
 
 use super::{LocalStore, ReplicaStore, S3Location, S3Store, StoreError};
+use crate::cancel::Cancel;
 
 /// Where a replica (or a fleet of tenant replicas) lives.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -25,9 +26,15 @@ pub struct S3Options {
 impl ReplicaAddress {
     /// Open a read-only store for this address.
     pub fn open(&self) -> Result<Box<dyn ReplicaStore>, StoreError> {
+        self.open_cancellable(&Cancel::new())
+    }
+
+    /// Open a read-only store whose network calls give up (with [`StoreError::Cancelled`]) as
+    /// soon as `cancel` is set, even when a request hangs.
+    pub fn open_cancellable(&self, cancel: &Cancel) -> Result<Box<dyn ReplicaStore>, StoreError> {
         match self {
             ReplicaAddress::Local(path) => Ok(Box::new(LocalStore::new(path))),
-            ReplicaAddress::S3(loc) => Ok(Box::new(S3Store::connect(loc.clone())?)),
+            ReplicaAddress::S3(loc) => Ok(Box::new(S3Store::connect(loc.clone(), cancel.clone())?)),
         }
     }
 

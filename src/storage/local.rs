@@ -128,4 +128,8 @@ impl ReplicaStore for LocalStore {
     fn child(&self, sub: &str) -> Box<dyn ReplicaStore> {
         Box::new(LocalStore::new(self.path(sub)))
     }
+
+    fn cancellable(&self, _cancel: &crate::cancel::Cancel) -> Box<dyn ReplicaStore> {
+        Box::new(self.clone())
+    }
 }

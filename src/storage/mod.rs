@@ -46,6 +46,9 @@ pub enum StoreError {
     Io { location: String, detail: String },
     #[error("invalid replica address `{address}`: {reason}")]
     BadAddress { address: String, reason: String },
+    /// The user cancelled while a request was in flight.
+    #[error("cancelled")]
+    Cancelled,
 }
 
 impl StoreError {
@@ -85,4 +88,8 @@ pub trait ReplicaStore: Send + Sync {
 
     /// Join a sub-path onto this store's root, giving a store for a nested replica (tenants).
     fn child(&self, sub: &str) -> Box<dyn ReplicaStore>;
+
+    /// The same store, with network requests that give up ([`StoreError::Cancelled`]) as soon as
+    /// `cancel` is set, even when a request hangs. Local reads need no such help.
+    fn cancellable(&self, cancel: &crate::cancel::Cancel) -> Box<dyn ReplicaStore>;
 }

@@ -11,6 +11,7 @@ use aws_sdk_s3::primitives::ByteStream;
 use chrono::{DateTime, Utc};
 
 use super::{ObjectInfo, ReplicaStore, StoreError};
+use crate::cancel::Cancel;
 
 /// Where a replica lives in S3 and how to reach it.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -70,13 +71,15 @@ pub struct S3Store {
     location: Arc<S3Location>,
     /// Full key prefix: `path + "/"`, or empty when `path` is empty.
     prefix: String,
+    /// Set by the user to abandon requests in flight.
+    cancel: Cancel,
 }
 
 impl S3Store {
     /// Build a client for `location`, with credentials from (in order) the location, the
     /// `LITESTREAM_ACCESS_KEY_ID`/`LITESTREAM_SECRET_ACCESS_KEY` variables, then the standard AWS
     /// chain (environment, profiles, SSO, instance metadata).
-    pub fn connect(location: S3Location) -> Result<Self, StoreError> {
+    pub fn connect(location: S3Location, cancel: Cancel) -> Result<Self, StoreError> {
         let rt = runtime();
         let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest())
             .timeout_config(
@@ -107,7 +110,12 @@ impl S3Store {
                 "chronoscope",
             ));
         }
-        let shared = rt.block_on(loader.load());
+        let shared = rt.block_on(async {
+            tokio::select! {
+                shared = loader.load() => Ok(shared),
+                () = cancel.cancelled() => Err(StoreError::Cancelled),
+            }
+        })?;
         let mut builder = aws_sdk_s3::config::Builder::from(&shared).force_path_style(location.force_path_style);
         if shared.region().is_none() {
             builder = builder.region(aws_config::Region::new("us-east-1"));
@@ -117,7 +125,17 @@ impl S3Store {
         }
         let client = aws_sdk_s3::Client::from_conf(builder.build());
         let prefix = if location.path.is_empty() { String::new() } else { format!("{}/", location.path) };
-        Ok(S3Store { client, location: Arc::new(location), prefix })
+        Ok(S3Store { client, location: Arc::new(location), prefix, cancel })
+    }
+
+    /// Runs a request on the shared runtime, abandoning it when the user cancels.
+    fn block<T>(&self, request: impl Future<Output = Result<T, StoreError>>) -> Result<T, StoreError> {
+        runtime().block_on(async {
+            tokio::select! {
+                result = request => result,
+                () = self.cancel.cancelled() => Err(StoreError::Cancelled),
+            }
+        })
     }
 
     pub fn location(&self) -> &S3Location {
@@ -222,15 +240,15 @@ impl ReplicaStore for S3Store {
     }
 
     fn list(&self, prefix: &str) -> Result<Vec<ObjectInfo>, StoreError> {
-        runtime().block_on(self.list_async(prefix, false)).map(|(_, files)| files)
+        self.block(self.list_async(prefix, false)).map(|(_, files)| files)
     }
 
     fn list_dir(&self, prefix: &str) -> Result<(Vec<String>, Vec<ObjectInfo>), StoreError> {
-        runtime().block_on(self.list_async(prefix, true))
+        self.block(self.list_async(prefix, true))
     }
 
     fn metadata(&self, key: &str) -> Result<BTreeMap<String, String>, StoreError> {
-        runtime().block_on(async {
+        self.block(async {
             let out = self
                 .client
                 .head_object()
@@ -247,7 +265,7 @@ impl ReplicaStore for S3Store {
         if len == 0 {
             return Ok(Vec::new());
         }
-        runtime().block_on(async {
+        self.block(async {
             let body = self.get_async(key, Some((offset, Some(offset + len - 1)))).await?;
             let data = body.collect().await.map_err(|e| StoreError::io(self.where_(key), e))?;
             Ok(data.into_bytes().to_vec())
@@ -255,7 +273,7 @@ impl ReplicaStore for S3Store {
     }
 
     fn open(&self, key: &str) -> Result<Box<dyn Read + Send>, StoreError> {
-        let body = runtime().block_on(self.get_async(key, None))?;
+        let body = self.block(self.get_async(key, None))?;
         Ok(Box::new(S3Reader {
             store: self.clone(),
             key: key.to_string(),
@@ -276,7 +294,16 @@ impl ReplicaStore for S3Store {
             (false, false) => format!("{}/{sub}", location.path),
         };
         let prefix = if location.path.is_empty() { String::new() } else { format!("{}/", location.path) };
-        Box::new(S3Store { client: self.client.clone(), location: Arc::new(location), prefix })
+        Box::new(S3Store {
+            client: self.client.clone(),
+            location: Arc::new(location),
+            prefix,
+            cancel: self.cancel.clone(),
+        })
+    }
+
+    fn cancellable(&self, cancel: &Cancel) -> Box<dyn ReplicaStore> {
+        Box::new(S3Store { cancel: cancel.clone(), ..self.clone() })
     }
 }
 
@@ -297,7 +324,12 @@ const MAX_RESUMES: u32 = 5;
 impl Read for S3Reader {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         while self.pos >= self.chunk.len() {
-            match runtime().block_on(self.body.next()) {
+            let next = self.store.block(async { Ok(self.body.next().await) });
+            let next = match next {
+                Ok(next) => next,
+                Err(e) => return Err(std::io::Error::other(format!("{}: {e}", self.store.where_(&self.key)))),
+            };
+            match next {
                 None => return Ok(0),
                 Some(Ok(bytes)) => {
                     self.chunk.clear();
@@ -307,7 +339,7 @@ impl Read for S3Reader {
                 Some(Err(e)) if self.resumes < MAX_RESUMES => {
                     self.resumes += 1;
                     std::thread::sleep(Duration::from_millis(200 << self.resumes));
-                    let resumed = runtime().block_on(self.store.get_async(&self.key, Some((self.offset, None))));
+                    let resumed = self.store.block(self.store.get_async(&self.key, Some((self.offset, None))));
                     match resumed {
                         Ok(body) => self.body = body,
                         Err(_) => return Err(std::io::Error::other(format!("{}: {e}", self.store.where_(&self.key)))),

@@ -94,7 +94,7 @@ impl SourceConfig {
             _ => {
                 let mut address = self.address()?;
                 with_credentials(&mut address, credentials);
-                let store = address.open()?;
+                let store = address.open_cancellable(cancel)?;
                 let found = tenants::discover(store.as_ref(), DISCOVERY_CONCURRENCY, progress, cancel)?;
                 Ok(found
                     .into_iter()
@@ -157,7 +157,7 @@ fn discover_config(
         for mut replica in db.replicas {
             cancel.check()?;
             with_credentials(&mut replica.address, credentials);
-            let store = replica.address.open()?;
+            let store = replica.address.open_cancellable(cancel)?;
             let found = tenants::discover(store.as_ref(), DISCOVERY_CONCURRENCY, progress, cancel)
                 .with_context(|| format!("replica {} of {}", replica.address.display(), db.path.display()))?;
             let age = AgeIdentities::from_strings(&replica.age_identities)?;

@@ -5,6 +5,7 @@ mod corruption;
 mod db_cmds;
 mod interop_v3;
 mod interop_v5;
+mod interrupt;
 mod options;
 mod replay;
 mod restore_fixtures;

@@ -16,7 +16,7 @@ fn walk(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
 }
 
 /// Upload a v0.5 file replica under `prefix` in S3 layout, with the metadata Litestream writes.
-fn upload_v5(moto: &Moto, bucket: &str, prefix: &str, replica: &Path) -> usize {
+pub fn upload_v5(moto: &Moto, bucket: &str, prefix: &str, replica: &Path) -> usize {
     let mut files = Vec::new();
     walk(&replica.join("ltx"), &mut files);
     for f in &files {

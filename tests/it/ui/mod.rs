@@ -1,6 +1,7 @@
 //! The desktop app driven headlessly with egui_kittest: the real `App` on the bundled demo, on
 //! fixture replicas in a real S3 server (moto), and PNG snapshots of the main screens.
 
+mod breadcrumb;
 mod demo_flow;
 mod findings;
 mod kit;

@@ -5,6 +5,7 @@ mod breadcrumb;
 mod demo_flow;
 mod findings;
 mod kit;
+mod open_file;
 mod restore_cancel;
 mod restore_failure;
 mod restore_points;

@@ -317,3 +317,84 @@ fn v3_s3_replica_restores_match_litestream() {
         .expect("latest restore succeeds");
     assert_eq!(writer::content(&restored).1, w.last().hash);
 }
+
+/// Litestream v0.3.13 encrypts the replica with age (identities and recipients in its config);
+/// chronoscope restores it from the same `litestream.yml` (`--config`, identities read from it)
+/// and from the folder with `--age-identity FILE`, like `litestream restore` does.
+#[test]
+fn v3_age_encrypted_replica_restores_match_litestream() {
+    use age::secrecy::ExposeSecret;
+
+    let dir = tempfile::tempdir().expect("tmp");
+    let replica = dir.path().join("replica");
+    let identity = age::x25519::Identity::generate();
+    let secret = identity.to_string().expose_secret().to_string();
+    let recipient = identity.to_public().to_string();
+    let identity_file = dir.path().join("age-identity.txt");
+    std::fs::write(&identity_file, format!("# test key\n{secret}\n")).expect("write identity");
+    let list = || -> Vec<Object> {
+        let root = replica.join("generations");
+        let mut out = Vec::new();
+        for g in std::fs::read_dir(&root).into_iter().flatten().flatten() {
+            for kind in ["snapshots", "wal"] {
+                for f in std::fs::read_dir(g.path().join(kind)).into_iter().flatten().flatten() {
+                    let rel = format!("{}/{kind}/{}", g.file_name().to_string_lossy(), f.file_name().to_string_lossy());
+                    out.extend(parse(&rel, mtime(&f.path())));
+                }
+            }
+        }
+        out
+    };
+    let yaml = format!(
+        "      - name: file\n        type: file\n        path: {}\n        sync-interval: 250ms\n        snapshot-interval: 3s\n        age:\n          identities:\n            - {secret}\n          recipients:\n            - {recipient}\n",
+        replica.display()
+    );
+    let w = replicate(dir.path(), &yaml, &list);
+
+    // The objects really are age files (not LZ4 frames).
+    let objects = list();
+    let some_snapshot = std::fs::read_dir(replica.join("generations"))
+        .expect("generations")
+        .flatten()
+        .flat_map(|g| std::fs::read_dir(g.path().join("snapshots")).into_iter().flatten().flatten())
+        .next()
+        .expect("a snapshot");
+    let head = std::fs::read(some_snapshot.path()).expect("read snapshot");
+    assert!(head.starts_with(b"age-encryption.org/v1"), "{} is not an age file", some_snapshot.path().display());
+
+    let resolution = TimeDelta::zero(); // mtimes
+    let points = points(&objects);
+    let cfg = dir.path().join("litestream.yml");
+    let db = w.path.display().to_string();
+    let litestream_target = ["-config".to_string(), cfg.display().to_string(), db.clone()];
+    for (name, chronoscope_target) in [
+        ("config", vec!["--config".to_string(), cfg.display().to_string(), db.clone()]),
+        (
+            "identity-file",
+            vec![replica.display().to_string(), "--age-identity".into(), identity_file.display().to_string()],
+        ),
+    ] {
+        let out_dir = dir.path().join(format!("restores-{name}"));
+        std::fs::create_dir_all(&out_dir).expect("mkdir");
+        let ok = check_points(
+            &w,
+            &out_dir,
+            &litestream_target,
+            &chronoscope_target,
+            &points,
+            resolution,
+            &latest_generation(&objects),
+        );
+        assert!(ok * 10 >= points.len() * 8, "{name}: only {ok} of {} restores succeeded", points.len());
+    }
+    // Without the identity, the replica cannot be read, and the error says why.
+    let out = dir.path().join("no-key.sqlite");
+    let o = cli::chronoscope([
+        "restore",
+        &replica.display().to_string(),
+        "-o",
+        &out.display().to_string(),
+        "--no-progress",
+    ]);
+    cli::assert_cli_error(&o, &out, &["age"]);
+}

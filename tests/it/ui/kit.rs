@@ -74,6 +74,7 @@ pub fn type_into(h: &mut Harness<'_, App>, label: &str, text: &str) {
     h.get_by_label(label).focus();
     h.run_steps(1);
     h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+    h.key_press(egui::Key::Backspace);
     h.get_by_label(label).type_text(text);
     h.run_steps(2);
     h.key_press(egui::Key::Escape);

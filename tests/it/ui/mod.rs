@@ -3,6 +3,7 @@
 
 mod breadcrumb;
 mod demo_flow;
+mod executions_filters;
 mod findings;
 mod kit;
 mod open_file;

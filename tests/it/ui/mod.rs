@@ -5,6 +5,7 @@ mod breadcrumb;
 mod demo_flow;
 mod executions_filters;
 mod findings;
+mod inspector;
 mod kit;
 mod open_file;
 mod restore_cancel;

@@ -49,7 +49,7 @@ fn breadcrumb_copies_and_each_segment_goes_back() {
     // The Copy button: the line goes to the clipboard in the frame of the click.
     h.get_by_label("Copy").click();
     h.step();
-    assert_eq!(copied(&h), [line.clone()]);
+    assert_eq!(copied(&h), std::slice::from_ref(&line));
     let message = h.state().message.clone().unwrap();
     assert!(!message.error && message.text == format!("copied: {line}"), "{message:?}");
     h.run_steps(2);
@@ -62,7 +62,7 @@ fn breadcrumb_copies_and_each_segment_goes_back() {
     assert!(h.query_by_label_contains("copied:").is_none());
     h.state_mut().push(Command::CopyBreadcrumb);
     h.step();
-    assert_eq!(copied(&h), [line.clone()]);
+    assert_eq!(copied(&h), std::slice::from_ref(&line));
 
     // The parent's segment steps out of the child.
     h.get_by_role_and_label(Role::Link, PARENT).click();

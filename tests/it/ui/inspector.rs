@@ -20,7 +20,7 @@ const DELAY: &str = "Delay_01M86FF3W40HSP91Y035GNSX55.g:1_0";
 /// far"), up to the cursor's time.
 fn expected_logs(h: &mut Harness<'_, App>) -> (&'static str, Vec<AppLogEntry>) {
     let state = h.state_mut().timetravel.as_mut().unwrap().state().unwrap();
-    let run = state.last_lock.as_ref().map(|l| l.run_id.clone());
+    let run = state.last_lock.as_ref().map(|l| l.run_id);
     let db = ObeliskDb::open(&h.state().opened.as_ref().unwrap().path).unwrap();
     let logs = db.app_logs(&LONG.parse().unwrap(), false).unwrap();
     let logs = logs
@@ -110,7 +110,7 @@ fn params_delays_and_logs_of_this_run() {
     for step in 0..len {
         h.state_mut().timetravel.as_mut().unwrap().set_step(step);
         let state = h.state_mut().timetravel.as_mut().unwrap().state().unwrap();
-        let Some(run) = state.last_lock.as_ref().map(|l| l.run_id.clone()) else { continue };
+        let Some(run) = state.last_lock.as_ref().map(|l| l.run_id) else { continue };
         match last_step_of_run.last_mut() {
             Some((r, s)) if *r == run => *s = step,
             _ => last_step_of_run.push((run, step)),

@@ -64,7 +64,7 @@ fn sqlite_files_open_from_the_menu_by_dropping_and_from_recent_files() {
     h.run_steps(2);
     h.get_by_label("Open database…").click();
     executions_of(&mut h, &menu_db);
-    assert_eq!(h.state().settings.recent_files, [menu_db.clone()]);
+    assert_eq!(h.state().settings.recent_files, std::slice::from_ref(&menu_db));
 
     // A .sqlite file dropped on the window.
     h.input_mut().dropped_files.push(Arc::new(Dropped(dropped_db.clone())));

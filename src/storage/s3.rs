@@ -162,7 +162,8 @@ impl S3Store {
             SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) => {
                 let full = DisplayErrorContext(&err).to_string();
                 let detail = root_cause(&err);
-                return if full.contains("loading credentials") || full.contains("credentials provider") {
+                // "no credentials found in chain", "error loading credentials", "credentials provider ..."
+                return if full.to_lowercase().contains("credential") {
                     StoreError::Credentials { location, detail }
                 } else {
                     StoreError::Unreachable { location, detail }

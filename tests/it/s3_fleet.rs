@@ -5,7 +5,7 @@
 use std::path::Path;
 
 use crate::restore_fixtures::fixtures;
-use crate::support::cli::{chronoscope, describe, sqlite_dump, stdout_json};
+use crate::support::cli::{chronoscope, chronoscope_cmd, describe, sqlite_dump, stdout_json};
 use crate::support::fixtures::extract;
 use crate::support::moto::Moto;
 
@@ -100,4 +100,99 @@ fn s3_fleet_tenants_are_discovered_and_restored() {
         let dump = format!("{:x}", sha2::Sha256::digest(sqlite_dump(&out).as_bytes()));
         assert_eq!(dump, exp["sha256_dump"].as_str().unwrap(), "{path}: .dump differs from Litestream's restore");
     }
+}
+
+/// The ways a user names a bucket and its credentials: Litestream's `s3://bucket.localhost:PORT/path`
+/// form (no `--endpoint`), an AWS profile from the shared credentials file (`--profile`), and
+/// `LITESTREAM_ACCESS_KEY_ID`/`LITESTREAM_SECRET_ACCESS_KEY`; without any credentials the error
+/// says what to set.
+#[test]
+fn s3_address_forms_and_credential_sources() {
+    let moto = Moto::start();
+    moto.create_bucket("forms");
+    upload_v5(&moto, "forms", "eu/tenant-zeta", &fixtures().join("fleet/v0.5/tenant-zeta"));
+    let tmp = tempfile::tempdir().unwrap();
+    let credentials = tmp.path().join("credentials");
+    std::fs::write(
+        &credentials,
+        format!(
+            "[incident]\naws_access_key_id = {}\naws_secret_access_key = {}\n",
+            crate::support::moto::ACCESS_KEY,
+            crate::support::moto::SECRET_KEY
+        ),
+    )
+    .unwrap();
+    let latest = |out: &std::process::Output| -> String {
+        let catalog = stdout_json(out);
+        catalog["restorable"]["latest_txid"].as_str().unwrap_or_default().to_owned()
+    };
+
+    // Litestream's host:port form, with the usual credentials.
+    let url = format!("s3://forms.localhost:{}/eu/tenant-zeta", moto.port);
+    let out = chronoscope(["backups", url.as_str(), "--json"]);
+    assert!(out.status.success(), "{}", describe(&out));
+    assert!(latest(&out).contains("0000000000000019"), "{}", describe(&out));
+
+    let endpoint = ["--endpoint", moto.endpoint.as_str(), "--force-path-style"];
+    let without_keys = || {
+        let mut cmd = chronoscope_cmd();
+        cmd.env_remove("AWS_ACCESS_KEY_ID").env_remove("AWS_SECRET_ACCESS_KEY");
+        cmd.args(["backups", "s3://forms/eu/tenant-zeta", "--json"]).args(endpoint);
+        cmd
+    };
+    // A named profile from the shared credentials file.
+    let out = without_keys().env("AWS_SHARED_CREDENTIALS_FILE", &credentials).args(["--profile", "incident"]).output();
+    let out = out.unwrap();
+    assert!(out.status.success(), "{}", describe(&out));
+    assert!(latest(&out).contains("0000000000000019"), "{}", describe(&out));
+    // Litestream's own variables.
+    let out = without_keys()
+        .env("LITESTREAM_ACCESS_KEY_ID", crate::support::moto::ACCESS_KEY)
+        .env("LITESTREAM_SECRET_ACCESS_KEY", crate::support::moto::SECRET_KEY)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", describe(&out));
+    // Nothing: a one-line error naming what to set, non-zero exit.
+    let out = without_keys().output().unwrap();
+    assert!(!out.status.success(), "{}", describe(&out));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("s3://forms/eu/tenant-zeta") && err.contains("LITESTREAM_ACCESS_KEY_ID"), "{err}");
+}
+
+/// A bucket with more tenants than one listing page (S3 returns at most 1000 prefixes per
+/// page): every tenant is found.
+#[test]
+fn tenants_beyond_one_listing_page_are_all_found() {
+    let moto = Moto::start();
+    moto.create_bucket("big");
+    let snapshot = fixtures().join("fleet/v0.5/tenant-zeta/ltx/9/0000000000000001-0000000000000001.ltx");
+    let bytes = std::fs::read(&snapshot).unwrap();
+    let ts = chrono::DateTime::from_timestamp_millis(u64::from_be_bytes(bytes[32..40].try_into().unwrap()) as i64)
+        .unwrap()
+        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    const TENANTS: usize = 1005;
+    let keys: Vec<String> =
+        (0..TENANTS).map(|i| format!("agents/agent-{i:04}/0009/0000000000000001-0000000000000001.ltx")).collect();
+    let started = std::time::Instant::now();
+    // Discovery reads listings only: the objects hold just the snapshot's LTX header.
+    moto.put_many("big", &keys, &bytes[..100], &[("litestream-timestamp".into(), ts)]);
+    eprintln!("uploaded {TENANTS} tenants in {:?}", started.elapsed());
+    let started = std::time::Instant::now();
+    let out = chronoscope([
+        "tenants",
+        "s3://big/agents",
+        "--json",
+        "--endpoint",
+        moto.endpoint.as_str(),
+        "--force-path-style",
+        "--concurrency",
+        "16",
+    ]);
+    assert!(out.status.success(), "{}", describe(&out));
+    eprintln!("listed them in {:?}", started.elapsed());
+    let found = stdout_json(&out);
+    let paths: Vec<&str> = found.as_array().unwrap().iter().map(|t| t["path"].as_str().unwrap()).collect();
+    assert_eq!(paths.len(), TENANTS);
+    assert_eq!((paths[0], paths[TENANTS - 1]), ("agent-0000", "agent-1004"));
+    assert!(found.as_array().unwrap().iter().all(|t| t["format"] == "v0.5" && t["objects"] == 1), "{found}");
 }

@@ -119,6 +119,30 @@ impl Moto {
             .unwrap_or_else(|e| panic!("put s3://{bucket}/{key}: {}", err_text(&e)));
     }
 
+    /// Puts many objects (same body and metadata) at once, 32 requests in flight.
+    pub fn put_many(&self, bucket: &str, keys: &[String], bytes: &[u8], metadata: &[(String, String)]) {
+        let client = self.client();
+        let meta: HashMap<String, String> = metadata.iter().cloned().collect();
+        runtime().block_on(async {
+            for chunk in keys.chunks(32) {
+                let mut puts = tokio::task::JoinSet::new();
+                for key in chunk {
+                    let request = client
+                        .put_object()
+                        .bucket(bucket)
+                        .key(key)
+                        .body(ByteStream::from(bytes.to_vec()))
+                        .set_metadata((!meta.is_empty()).then(|| meta.clone()));
+                    let what = format!("put s3://{bucket}/{key}");
+                    puts.spawn(async move { request.send().await.map_err(|e| format!("{what}: {}", err_text(&e))) });
+                }
+                while let Some(done) = puts.join_next().await {
+                    done.expect("put task").unwrap_or_else(|e| panic!("{e}"));
+                }
+            }
+        });
+    }
+
     /// Every object under `prefix`, in key order.
     pub fn list(&self, bucket: &str, prefix: &str) -> Vec<Object> {
         let client = self.client();

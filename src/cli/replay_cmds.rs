@@ -105,10 +105,10 @@ pub fn replay(
             let step = f.step.map(|s| format!("step {s}: ")).unwrap_or_default();
             println!("  {step}[{}] {}", f.kind, f.message);
         }
-    } else if let Some(s) = &summary {
-        if index == last {
-            println!("\nt_state agrees ({}, version {})", s.state.name(), s.version);
-        }
+    } else if let Some(s) = &summary
+        && index == last
+    {
+        println!("\nt_state agrees ({}, version {})", s.state.name(), s.version);
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -86,10 +86,10 @@ impl TempOutput {
         self.sync()?;
         fs::rename(&self.temp, &self.dest).map_err(|e| RestoreError::output(&self.dest, e))?;
         live().retain(|t| *t != self.temp);
-        if let Some(dir) = self.dest.parent().filter(|p| !p.as_os_str().is_empty()) {
-            if let Ok(d) = File::open(dir) {
-                let _ = d.sync_all();
-            }
+        if let Some(dir) = self.dest.parent().filter(|p| !p.as_os_str().is_empty())
+            && let Ok(d) = File::open(dir)
+        {
+            let _ = d.sync_all();
         }
         self.temp = PathBuf::new();
         Ok(self.dest.clone())

@@ -171,7 +171,7 @@ pub fn plan_v5(files: &[LtxFile], txid: Option<u64>, ts: Option<DateTime<Utc>>) 
 
     let mut snapshots: Vec<&LtxFile> = files.iter().filter(|f| f.level == 9).collect();
     snapshots.sort_by_key(|f| (f.min_txid, f.max_txid));
-    if let Some(s) = snapshots.into_iter().filter(|f| eligible(f)).next_back() {
+    if let Some(s) = snapshots.into_iter().rfind(|f| eligible(f)) {
         plan.push(s.clone());
     }
     let mut cur = plan.last().map_or(0, |f| f.max_txid);

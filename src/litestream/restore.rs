@@ -208,7 +208,7 @@ pub fn apply_v5(
             writer.write(pgno, &page).map_err(|e| RestoreError::output(file_path, e))?;
             written.insert(pgno);
             pages_in_file += 1;
-            if pages_in_file % 4096 == 0 {
+            if pages_in_file.is_multiple_of(4096) {
                 cancel.check()?;
                 progress.report(ProgressEvent::Advance { done: done_bytes + dec.bytes_read() });
             }

@@ -148,7 +148,8 @@ fn s3dump_v3_lists_and_restores_like_litestream() {
     // v0.3.13's URL form for a loopback S3: `s3://BUCKET.localhost:PORT/path`.
     let url = format!("s3://ls3.localhost:{}/db", moto.port);
     let cs = with_s3(&moto, ["s3://ls3/db"]);
-    assert_same_restore(&v3, &[url.clone()], &cs, tmp.path(), "ls3 latest").expect("ls3 latest restore succeeds");
+    assert_same_restore(&v3, std::slice::from_ref(&url), &cs, tmp.path(), "ls3 latest")
+        .expect("ls3 latest restore succeeds");
     for g in &generations {
         let mut indexes: Vec<&str> = keys
             .iter()

@@ -59,11 +59,11 @@ impl Writer {
     pub fn step(&mut self) -> &Step {
         let i = self.steps.len();
         let label = match i {
-            _ if i % 10 == 0 => "vacuum",
-            _ if i % 7 == 0 => "grow",
-            _ if i % 5 == 0 => "delete",
-            _ if i % 3 == 0 => "update",
-            _ if i % 2 == 0 => "insert-large",
+            _ if i.is_multiple_of(10) => "vacuum",
+            _ if i.is_multiple_of(7) => "grow",
+            _ if i.is_multiple_of(5) => "delete",
+            _ if i.is_multiple_of(3) => "update",
+            _ if i.is_multiple_of(2) => "insert-large",
             _ => "insert-small",
         };
         if label == "vacuum" {

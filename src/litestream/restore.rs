@@ -328,22 +328,24 @@ pub fn verify_database(
         IntegrityCheck::Quick => "PRAGMA quick_check",
     };
     let mut stmt = conn.prepare(pragma).map_err(|e| bad(format!("{pragma}: {e}")))?;
-    // A large database takes a while: a watcher interrupts SQLite when the user cancels.
+    // A large database takes a while: a watcher interrupts SQLite when the user cancels, and
+    // ends as soon as the check does (its channel closes).
     let interrupt = conn.get_interrupt_handle();
-    let finished = std::sync::atomic::AtomicBool::new(false);
+    let (finished, watch) = std::sync::mpsc::channel::<()>();
     let rows = std::thread::scope(|scope| {
-        scope.spawn(|| {
-            while !finished.load(std::sync::atomic::Ordering::Relaxed) {
+        scope.spawn(move || {
+            while let Err(std::sync::mpsc::RecvTimeoutError::Timeout) =
+                watch.recv_timeout(std::time::Duration::from_millis(20))
+            {
                 if cancel.is_cancelled() {
                     interrupt.interrupt();
                     break;
                 }
-                std::thread::sleep(std::time::Duration::from_millis(20));
             }
         });
         let rows: rusqlite::Result<Vec<String>> =
             stmt.query_map([], |r| r.get::<_, String>(0)).and_then(|rows| rows.collect());
-        finished.store(true, std::sync::atomic::Ordering::Relaxed);
+        drop(finished);
         rows
     });
     if cancel.is_cancelled() {

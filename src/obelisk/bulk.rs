@@ -1,7 +1,7 @@
 //! Reading every execution's log and responses in a few range queries (whole-database replay),
 //! instead of two queries per execution.
 
-use super::db::ObeliskDb;
+use super::db::{ObeliskDb, text};
 use super::error::ObeliskError;
 use super::event::Event;
 use super::execution_log::LogEntry;
@@ -167,13 +167,6 @@ impl ObeliskDb {
         }
         Ok(())
     }
-}
-
-/// A TEXT column, borrowed from the row.
-fn text<'r>(r: &'r rusqlite::Row<'_>, index: usize) -> rusqlite::Result<&'r str> {
-    r.get_ref(index)?
-        .as_str()
-        .map_err(|e| rusqlite::Error::FromSqlConversionFailure(index, rusqlite::types::Type::Text, Box::new(e)))
 }
 
 #[cfg(test)]

@@ -212,6 +212,16 @@ fn check_sqlite_header(path: &Path, display: &str) -> Result<(), ObeliskError> {
     Ok(())
 }
 
+/// A TEXT column, borrowed from the row.
+pub(super) fn text<'r>(r: &'r Row<'_>, index: usize) -> rusqlite::Result<&'r str> {
+    Ok(r.get_ref(index)?.as_str()?)
+}
+
+/// A TEXT column that may be NULL, borrowed from the row.
+pub(super) fn optional_text<'r>(r: &'r Row<'_>, index: usize) -> rusqlite::Result<Option<&'r str>> {
+    Ok(r.get_ref(index)?.as_str_or_null()?)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

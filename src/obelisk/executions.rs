@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use super::bulk::IdRange;
 use super::component::{ComponentType, ContentDigest};
-use super::db::ObeliskDb;
+use super::db::{ObeliskDb, optional_text, text};
 use super::error::ObeliskError;
 use super::event::Event;
 use super::ids::{DeploymentId, ExecutionId, ExecutorId, Ffqn, JoinSetId, RunId};
@@ -424,16 +424,6 @@ impl std::fmt::Display for RowColumn<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "t_state {} {}", self.id, self.column)
     }
-}
-
-/// A TEXT column, borrowed from the row.
-fn text<'r>(r: &'r Row<'_>, index: usize) -> rusqlite::Result<&'r str> {
-    Ok(r.get_ref(index)?.as_str()?)
-}
-
-/// A TEXT column that may be NULL, borrowed from the row.
-fn optional_text<'r>(r: &'r Row<'_>, index: usize) -> rusqlite::Result<Option<&'r str>> {
-    Ok(r.get_ref(index)?.as_str_or_null()?)
 }
 
 #[cfg(test)]

@@ -227,23 +227,25 @@ fn mtime(p: &Path) -> DateTime<Utc> {
     std::fs::metadata(p).and_then(|m| m.modified()).expect("mtime").into()
 }
 
+/// The objects of a v0.3 file replica, with their mtimes.
+fn list_file_replica(replica: &Path) -> Vec<Object> {
+    let mut out = Vec::new();
+    for g in std::fs::read_dir(replica.join("generations")).into_iter().flatten().flatten() {
+        for kind in ["snapshots", "wal"] {
+            for f in std::fs::read_dir(g.path().join(kind)).into_iter().flatten().flatten() {
+                let rel = format!("{}/{kind}/{}", g.file_name().to_string_lossy(), f.file_name().to_string_lossy());
+                out.extend(parse(&rel, mtime(&f.path())));
+            }
+        }
+    }
+    out
+}
+
 #[test]
 fn v3_file_replica_restores_match_litestream() {
     let dir = tempfile::tempdir().expect("tmp");
     let replica = dir.path().join("replica");
-    let list = || -> Vec<Object> {
-        let root = replica.join("generations");
-        let mut out = Vec::new();
-        for g in std::fs::read_dir(&root).into_iter().flatten().flatten() {
-            for kind in ["snapshots", "wal"] {
-                for f in std::fs::read_dir(g.path().join(kind)).into_iter().flatten().flatten() {
-                    let rel = format!("{}/{kind}/{}", g.file_name().to_string_lossy(), f.file_name().to_string_lossy());
-                    out.extend(parse(&rel, mtime(&f.path())));
-                }
-            }
-        }
-        out
-    };
+    let list = || list_file_replica(&replica);
     let yaml = format!(
         "      - name: file\n        type: file\n        path: {}\n        sync-interval: 250ms\n        snapshot-interval: 3s\n",
         replica.display()
@@ -332,19 +334,7 @@ fn v3_age_encrypted_replica_restores_match_litestream() {
     let recipient = identity.to_public().to_string();
     let identity_file = dir.path().join("age-identity.txt");
     std::fs::write(&identity_file, format!("# test key\n{secret}\n")).expect("write identity");
-    let list = || -> Vec<Object> {
-        let root = replica.join("generations");
-        let mut out = Vec::new();
-        for g in std::fs::read_dir(&root).into_iter().flatten().flatten() {
-            for kind in ["snapshots", "wal"] {
-                for f in std::fs::read_dir(g.path().join(kind)).into_iter().flatten().flatten() {
-                    let rel = format!("{}/{kind}/{}", g.file_name().to_string_lossy(), f.file_name().to_string_lossy());
-                    out.extend(parse(&rel, mtime(&f.path())));
-                }
-            }
-        }
-        out
-    };
+    let list = || list_file_replica(&replica);
     let yaml = format!(
         "      - name: file\n        type: file\n        path: {}\n        sync-interval: 250ms\n        snapshot-interval: 3s\n        age:\n          identities:\n            - {secret}\n          recipients:\n            - {recipient}\n",
         replica.display()

@@ -101,20 +101,21 @@ pub fn parse_time(s: &str) -> Result<DateTime<Utc>, String> {
 
 /// Parse a v0.3 WAL index field (hexadecimal, as in `00000005_00000000.wal.lz4`).
 pub fn parse_index(s: &str) -> Result<u64, String> {
-    let digits = s.trim().trim_start_matches("0x");
-    if digits.is_empty() || digits.len() > 16 {
-        return Err(format!("`{s}` is not a WAL index (up to 16 hexadecimal digits)"));
-    }
-    u64::from_str_radix(digits, 16).map_err(|_| format!("`{s}` is not a WAL index (hexadecimal digits)"))
+    parse_hex_field(s, "a WAL index")
 }
 
 /// Parse the TXID field.
 pub fn parse_txid(s: &str) -> Result<u64, String> {
+    parse_hex_field(s, "a TXID")
+}
+
+/// Up to 16 hexadecimal digits (an optional `0x` and surrounding spaces allowed).
+fn parse_hex_field(s: &str, what: &str) -> Result<u64, String> {
     let digits = s.trim().trim_start_matches("0x");
     if digits.is_empty() || digits.len() > 16 {
-        return Err(format!("`{s}` is not a TXID (up to 16 hexadecimal digits)"));
+        return Err(format!("`{s}` is not {what} (up to 16 hexadecimal digits)"));
     }
-    u64::from_str_radix(digits, 16).map_err(|_| format!("`{s}` is not a TXID (hexadecimal digits)"))
+    u64::from_str_radix(digits, 16).map_err(|_| format!("`{s}` is not {what} (hexadecimal digits)"))
 }
 
 #[cfg(test)]

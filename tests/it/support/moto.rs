@@ -104,19 +104,7 @@ impl Moto {
     }
 
     pub fn put(&self, bucket: &str, key: &str, bytes: Vec<u8>, metadata: &[(String, String)]) {
-        let client = self.client();
-        let meta: HashMap<String, String> = metadata.iter().cloned().collect();
-        runtime()
-            .block_on(
-                client
-                    .put_object()
-                    .bucket(bucket)
-                    .key(key)
-                    .body(ByteStream::from(bytes))
-                    .set_metadata((!meta.is_empty()).then_some(meta))
-                    .send(),
-            )
-            .unwrap_or_else(|e| panic!("put s3://{bucket}/{key}: {}", err_text(&e)));
+        self.put_many(bucket, &[key.to_owned()], &bytes, metadata);
     }
 
     /// Puts many objects (same body and metadata) at once, 32 requests in flight.

@@ -8,7 +8,7 @@ use chronoscope::ui::dialogs::{DialogPurpose, ScriptedDialogs};
 use egui::Key;
 use egui_kittest::kittest::Queryable;
 
-use super::kit::{files_in, harness, options, select_tenant, wait_for};
+use super::kit::{click_menu, files_in, harness, options, select_tenant, wait_for};
 
 const PARENT: &str = "E_01M86FEWCGVEWKA4MWX3D41J75";
 const CHILD: &str = "E_01M86FEWCGVEWKA4MWX3D41J75.o:1-serial_1";
@@ -137,16 +137,12 @@ fn demo_restore_open_step_into_child_and_export() {
     assert_eq!(step(&h), view[1.min(view.len() - 1)]);
 
     // Export the execution tree as JSON and save the restored database.
-    h.get_by_label("File").click();
-    h.run_steps(2);
-    h.get_by_label("Export execution as JSON…").click();
+    click_menu(&mut h, "File", "Export execution as JSON…");
     wait_for(&mut h, "the export", |a| !a.saved.is_empty());
     let doc: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
     assert_eq!(doc["root"], PARENT);
     assert!(doc["executions"].as_array().unwrap().len() >= 4, "the parent and its descendants");
-    h.get_by_label("File").click();
-    h.run_steps(2);
-    h.get_by_label("Save restored database…").click();
+    click_menu(&mut h, "File", "Save restored database…");
     wait_for(&mut h, "the saved database", |a| a.saved.len() == 2);
     let head = std::fs::read(&saved_db).unwrap();
     assert!(head.starts_with(b"SQLite format 3\0"));

@@ -8,6 +8,7 @@ use chronoscope::ui::dialogs::ScriptedDialogs;
 use chronoscope::ui::settings::Settings;
 use chronoscope::ui::{App, AppOptions};
 use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable;
 
 use crate::support::repo;
 
@@ -69,6 +70,13 @@ pub fn select_tenant(h: &mut Harness<'_, App>, tenant: &str) {
 }
 
 /// Type `text` into the field labelled `label` (replacing what it held), then leave the field.
+/// Opens the menu `menu` and clicks its entry `item`.
+pub fn click_menu(h: &mut Harness<'_, App>, menu: &str, item: &str) {
+    h.get_by_label(menu).click();
+    h.run_steps(2);
+    h.get_by_label(item).click();
+}
+
 pub fn type_into(h: &mut Harness<'_, App>, label: &str, text: &str) {
     use egui_kittest::kittest::Queryable;
     h.get_by_label(label).focus();

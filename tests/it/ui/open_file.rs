@@ -12,7 +12,7 @@ use chronoscope::ui::{App, Screen};
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 
-use super::kit::{harness, options, wait_for};
+use super::kit::{click_menu, harness, options, wait_for};
 use crate::restore_fixtures::fixtures;
 
 /// A file dropped on the window.
@@ -60,9 +60,7 @@ fn sqlite_files_open_from_the_menu_by_dropping_and_from_recent_files() {
     wait_for(&mut h, "demo tenants", |a| a.tenants.loading.is_none());
 
     // File › Open database…
-    h.get_by_label("File").click();
-    h.run_steps(2);
-    h.get_by_label("Open database…").click();
+    click_menu(&mut h, "File", "Open database…");
     executions_of(&mut h, &menu_db);
     assert_eq!(h.state().settings.recent_files, std::slice::from_ref(&menu_db));
 
@@ -75,9 +73,7 @@ fn sqlite_files_open_from_the_menu_by_dropping_and_from_recent_files() {
     assert!(cache.path().read_dir().unwrap().next().is_none(), "nothing restored into the cache");
 
     // File › Recent files › the first database.
-    h.get_by_label("File").click();
-    h.run_steps(2);
-    h.get_by_label("Recent files").click();
+    click_menu(&mut h, "File", "Recent files");
     h.run_steps(2);
     h.get_by_label(&menu_db.display().to_string()).click();
     executions_of(&mut h, &menu_db);

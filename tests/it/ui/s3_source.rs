@@ -10,7 +10,7 @@ use chronoscope::ui::settings::{STORAGE_KEY, Settings};
 use chronoscope::ui::sources::SourceConfig;
 use egui_kittest::kittest::Queryable;
 
-use super::kit::{files_in, harness, options, wait_for};
+use super::kit::{click_menu, files_in, harness, options, wait_for};
 use crate::support::moto::{ACCESS_KEY, Moto, SECRET_KEY};
 use crate::support::repo;
 
@@ -139,9 +139,7 @@ fn litestream_config_import_and_sqlite_argument() {
     opts.dialogs = Box::new(ScriptedDialogs::default().with(DialogPurpose::ImportConfig, &config));
     let mut h = harness(opts);
     wait_for(&mut h, "demo tenants", |a| a.tenants.loading.is_none());
-    h.get_by_label("File").click();
-    h.run_steps(2);
-    h.get_by_label("Import litestream.yml…").click();
+    click_menu(&mut h, "File", "Import litestream.yml…");
     wait_for(&mut h, "config tenants", |a| {
         matches!(a.source, SourceConfig::LitestreamConfig { .. }) && a.tenants.loading.is_none()
     });

@@ -3,6 +3,7 @@
 //!
 //! - [`storage`]: replica stores (a local folder, an S3 bucket), read-only.
 //! - [`litestream`]: replica formats, catalog, planning, restore and verification.
+//! - [`rerun`]: re-execution of a workflow's own component against its log.
 //! - [`cli`]: the headless command line.
 
 pub mod cancel;
@@ -12,5 +13,6 @@ pub mod litestream;
 pub mod obelisk;
 pub mod parallel;
 pub mod replay;
+pub mod rerun;
 pub mod storage;
 pub mod ui;

@@ -8,6 +8,7 @@ mod db_cmds;
 mod progress_bar;
 mod replay_cmds;
 mod replay_text;
+mod rerun_cmd;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -132,6 +133,27 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Re-execute workflow executions with their own WASM component (stored in the database
+    /// since Obelisk 0.39), or with another build, against their recorded logs: finished,
+    /// trapped, blocked, pending or nondeterministic, with source lines. Exit 0 when every
+    /// execution agrees with its log, 2 when any does not, 1 on errors.
+    Rerun {
+        #[command(flatten)]
+        db: DbArgs,
+        /// `E_…` IDs; none: every workflow execution.
+        execution_ids: Vec<String>,
+        /// Run this component (`.wasm`) instead of the recorded one: would this build replay?
+        #[arg(long)]
+        component: Option<PathBuf>,
+        /// Read source lines from this folder when the database does not store them.
+        #[arg(long = "source", value_name = "DIR")]
+        source_dir: Option<PathBuf>,
+        /// Fuel (≈ WebAssembly instructions) per execution before it is stopped as looping.
+        #[arg(long, default_value_t = 2_000_000_000)]
+        fuel: u64,
+        #[arg(long)]
+        json: bool,
+    },
     /// Write an execution with its children (events, responses, logs, replayed states) as one
     /// JSON document, which `replay` and the app open again.
     Export {
@@ -238,6 +260,10 @@ fn run_command(command: Command) -> Result<ExitCode> {
         Command::Check { db, json } => replay_cmds::check(&db, json, &cancel),
         Command::Export { db, execution_id, output, json } => {
             replay_cmds::export(&db, &execution_id, &output, json, &cancel)
+        }
+        Command::Rerun { db, execution_ids, component, source_dir, fuel, json } => {
+            let cmd = rerun_cmd::RerunCmd { execution_ids, component, source_dir, json, fuel };
+            rerun_cmd::rerun(&db, &cmd, &cancel)
         }
     }
 }

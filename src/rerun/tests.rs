@@ -1,11 +1,12 @@
-//! Re-executing the 0.41.5 demo with the component stored in it: Obelisk's own results (the
-//! recorded return values, the trap of `wf.panicky`, `t_log`) are the oracle.
+//! Re-executing the 0.41.5 demo with the component stored in it: Obelisk's own results are the
+//! oracle — the recorded return values, the recorded trap of `wf.panicky`, the join sets
+//! `t_state` says blocked executions wait on, and the `t_log` messages of each workflow.
 
-use std::collections::BTreeMap;
-use std::sync::{Arc, OnceLock};
+use std::sync::OnceLock;
 
 use super::*;
 use crate::obelisk::test_support::{FIXTURE_0_41_5, open};
+use crate::obelisk::{ExecutionState, LogContent, ObeliskDb};
 
 /// One engine for the test binary; compiles the demo component once (memory cache only).
 fn rerunner() -> &'static Rerunner {
@@ -13,24 +14,104 @@ fn rerunner() -> &'static Rerunner {
     R.get_or_init(|| Rerunner::new(None).unwrap_or_else(|e| panic!("{e}")))
 }
 
-fn demo_reports() -> Vec<(crate::obelisk::ExecutionId, Report)> {
-    let db = open(FIXTURE_0_41_5);
-    let reports = rerun_database(rerunner(), &db, &[], None, &RunOptions::default()).unwrap_or_else(|e| panic!("{e}"));
-    reports.into_iter().map(|(id, r)| (id.clone(), r.unwrap_or_else(|e| panic!("{id}: {e}")))).collect()
+fn demo_reports(db: &ObeliskDb) -> Vec<Report> {
+    let reports = rerun_database(rerunner(), db, &[], None, &RunOptions::default()).unwrap_or_else(|e| panic!("{e}"));
+    reports.into_iter().map(|(id, r)| r.unwrap_or_else(|e| panic!("{id}: {e}"))).collect()
 }
 
 #[test]
-fn every_workflow_execution_of_the_demo_replays() {
-    let started = std::time::Instant::now();
-    let reports = demo_reports();
-    eprintln!("{} executions in {:?}", reports.len(), started.elapsed());
-    let mut by_outcome: BTreeMap<&str, Vec<String>> = BTreeMap::new();
-    for (id, r) in &reports {
-        eprintln!("{id} {} {} {}/{} {} {:?}", r.ffqn, r.outcome.as_str(), r.matched, r.total, r.where_text(), r.trap.as_ref().map(|t| &t.reason));
-        by_outcome.entry(r.outcome.as_str()).or_default().push(r.ffqn.to_string());
-        assert!(r.consistent, "{id} {}: {:?}", r.ffqn, r);
+fn every_workflow_execution_of_the_demo_replays_as_obelisk_recorded_it() {
+    let db = open(FIXTURE_0_41_5);
+    let reports = demo_reports(&db);
+    assert_eq!(reports.len(), 13, "13 workflow executions (12 top-level and one child workflow)");
+    let mut finished = 0;
+    for r in &reports {
+        let id = &r.execution_id;
+        assert!(r.consistent, "{id} {}: {} {}", r.ffqn, r.outcome.as_str(), r.where_text());
+        assert!(r.nondeterminism.is_none(), "{id}: {:?}", r.nondeterminism);
+        assert_eq!(r.matched, r.total, "{id}: every recorded history event produced");
+        let summary = db.execution_summary(id).unwrap_or_else(|e| panic!("{e}"));
+        match &summary.state {
+            ExecutionState::Finished { .. } if r.ffqn.function() == "panicky" => {
+                assert_eq!(r.outcome, OutcomeKind::Trapped);
+            }
+            ExecutionState::Finished { .. } => {
+                finished += 1;
+                assert_eq!(r.outcome, OutcomeKind::Finished, "{id}");
+                // The same value, the same type, in Obelisk's own JSON form.
+                let json = |v: &Option<crate::obelisk::RetVal>| serde_json::to_value(v).unwrap_or_default();
+                assert_eq!(json(&r.retval), json(&r.recorded_retval), "{id} {}", r.ffqn);
+            }
+            ExecutionState::BlockedByJoinSet { join_set_id, .. } => {
+                assert_eq!(r.outcome, OutcomeKind::Blocked, "{id}");
+                let blocked = r.blocked.as_ref().unwrap_or_else(|| panic!("{id}: blocked detail"));
+                assert_eq!(Some(&blocked.join_set_id), join_set_id.as_ref(), "{id}: the join set t_state names");
+                assert_eq!(blocked.version, summary.version, "{id}: the last recorded event is its JoinNext");
+            }
+            other => panic!("{id}: unexpected state {other:?}"),
+        }
     }
-    let _ = Arc::new(());
-    assert_eq!(by_outcome.get("nondeterministic"), None);
+    assert_eq!(finished, 10);
 }
 
+#[test]
+fn guest_logs_reproduce_t_log() {
+    let db = open(FIXTURE_0_41_5);
+    for r in demo_reports(&db) {
+        let recorded: Vec<(String, String)> = db
+            .app_logs(&r.execution_id, false)
+            .unwrap_or_else(|e| panic!("{e}"))
+            .into_iter()
+            .filter_map(|l| match l.content {
+                LogContent::Message { level, message } => Some((format!("{level:?}").to_lowercase(), message)),
+                LogContent::Stream { .. } => None,
+            })
+            .collect();
+        let produced: Vec<(String, String)> = r.logs.iter().map(|l| (l.level.clone(), l.message.clone())).collect();
+        assert_eq!(produced, recorded, "{} {}", r.execution_id, r.ffqn);
+    }
+}
+
+#[test]
+fn panicky_traps_at_its_panic_and_steps_carry_their_source_lines() {
+    let db = open(FIXTURE_0_41_5);
+    let reports = demo_reports(&db);
+    let by_id = |id: &str| {
+        reports.iter().find(|r| r.execution_id.to_string() == id).unwrap_or_else(|| panic!("{id} re-executed"))
+    };
+    let panicky = by_id("E_01M86G6PK39G1R9KFM2F4BW3T9");
+    let trap = panicky.trap.as_ref().unwrap_or_else(|| panic!("a trap"));
+    let at = trap.source.as_ref().unwrap_or_else(|| panic!("a source line"));
+    assert!(at.file.ends_with("/src/lib.rs") && at.line == 99, "{at:?}");
+    // The recorded detail names the same frame: `…::panicky … at …/src/lib.rs:99:13`.
+    let Some(crate::obelisk::RetVal::ExecutionFailure(recorded)) = &panicky.recorded_retval else { panic!("recorded trap") };
+    assert!(recorded.detail.as_deref().is_some_and(|d| d.contains("src/lib.rs:99:13")));
+    assert!(trap.reason.contains("unreachable") && recorded.reason.as_deref().is_some_and(|r| r.contains("unreachable")));
+    assert!(trap.frames.iter().any(|f| f.user_code && f.line == Some(99) && f.func.ends_with("Guest>::panicky")));
+    // Every step of the first add at line 97 (`ops::add(1, 2)?`).
+    assert_eq!(panicky.steps.iter().map(|s| s.source.as_ref().map(|s| s.line)).collect::<Vec<_>>(), [Some(97); 3]);
+
+    // wf.serial: two `ops::add` calls at lines 25 and 26, logs at 24 and 27 (skipping the
+    // bindings macro at line 9).
+    let serial = by_id("E_01M86G6PD8CH6MWG9CWFCJT438");
+    let lines: Vec<(u64, &str, u32)> =
+        serial.steps.iter().map(|s| (s.version, s.event_type.as_str(), s.source.as_ref().map_or(0, |s| s.line))).collect();
+    assert_eq!(
+        lines,
+        [
+            (2, "join_set_create", 25),
+            (3, "join_set_request", 25),
+            (4, "join_next", 25),
+            (5, "join_set_create", 26),
+            (6, "join_set_request", 26),
+            (7, "join_next", 26)
+        ]
+    );
+    assert_eq!(serial.logs.iter().map(|l| l.source.as_ref().map(|s| s.line)).collect::<Vec<_>>(), [Some(24), Some(27)]);
+    // What the guest received: the child's recorded result.
+    assert_eq!(serial.steps[2].received.as_ref().and_then(|r| r.pointer("/result/ok/value")), Some(&3.into()));
+    // wf.sleepy received its persisted random values.
+    let sleepy = by_id("E_01M86G6PF12FCXTSFMF2TZGQWR");
+    assert_eq!(sleepy.steps[0].received, Some(693.into()));
+    assert_eq!(sleepy.steps[1].received, Some("YHDnZTt1".into()));
+}

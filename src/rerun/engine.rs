@@ -4,6 +4,7 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -15,6 +16,7 @@ use super::error::RerunError;
 use super::host::HostState;
 use super::imports::{Import, imports, linker};
 use super::source::GlueFilter;
+use super::symbols::Symbolizer;
 use crate::obelisk::ContentDigest;
 
 /// `$XDG_CACHE_HOME/chronoscope/components` (beside the restore cache).
@@ -53,6 +55,8 @@ pub struct Rerunner {
     engine: Engine,
     cache_dir: Option<PathBuf>,
     prepared: Mutex<HashMap<ContentDigest, Arc<Prepared>>>,
+    /// Components being compiled or loaded right now (for progress displays).
+    compiling: AtomicUsize,
 }
 
 impl Rerunner {
@@ -64,17 +68,25 @@ impl Rerunner {
             .wasm_component_model(true)
             .consume_fuel(true)
             .epoch_interruption(true)
-            .wasm_backtrace_details(WasmBacktraceDetails::Enable)
+            // Source lines come from our own symbolizer (wasmtime's re-reads the DWARF on
+            // every capture); the address map gives each frame its offset in the wasm.
+            .wasm_backtrace_details(WasmBacktraceDetails::Disable)
+            .generate_address_map(true)
             .cranelift_opt_level(OptLevel::Speed)
             .parallel_compilation(true);
         let engine = Engine::new(&config)
             .map_err(|e| RerunError::Component { what: "wasmtime".into(), reason: format!("{e:#}") })?;
         start_epoch_ticker(&engine);
-        Ok(Rerunner { engine, cache_dir, prepared: Mutex::new(HashMap::new()) })
+        Ok(Rerunner { engine, cache_dir, prepared: Mutex::new(HashMap::new()), compiling: AtomicUsize::new(0) })
     }
 
     pub fn engine(&self) -> &Engine {
         &self.engine
+    }
+
+    /// True while a component is being compiled (or loaded from the cache).
+    pub fn is_compiling(&self) -> bool {
+        self.compiling.load(Ordering::Relaxed) > 0
     }
 
     /// Prepares the component `bytes` whose digest is `digest` (verified here).
@@ -92,14 +104,18 @@ impl Rerunner {
         }
         check_header(bytes, what)?;
         let started = Instant::now();
-        let (component, compiled) = self.compile_or_load(&digest, bytes, what)?;
+        self.compiling.fetch_add(1, Ordering::Relaxed);
+        let loaded = self.compile_or_load(&digest, bytes, what);
+        self.compiling.fetch_sub(1, Ordering::Relaxed);
+        let (component, compiled) = loaded?;
         let took = started.elapsed();
         let imports = imports(&self.engine, &component, what)?;
         let linker = linker(&self.engine, &imports, what)?;
         let pre = linker
             .instantiate_pre(&component)
             .map_err(|e| RerunError::Component { what: what.to_owned(), reason: format!("linking: {e:#}") })?;
-        let glue = GlueFilter::new(imports.iter().map(|i| i.name.as_str()));
+        let symbols = Arc::new(Symbolizer::new(bytes.into()));
+        let glue = GlueFilter::new(imports.iter().map(|i| i.name.as_str()), Some(symbols));
         let prepared =
             Arc::new(Prepared { digest, what: what.to_owned(), component, imports, pre, glue, compiled, took });
         self.prepared.lock().unwrap_or_else(|p| p.into_inner()).insert(digest, prepared.clone());
@@ -114,7 +130,12 @@ impl Rerunner {
         self.prepare(digest, &bytes, &what)
     }
 
-    fn compile_or_load(&self, digest: &ContentDigest, bytes: &[u8], what: &str) -> Result<(Component, Compiled), RerunError> {
+    fn compile_or_load(
+        &self,
+        digest: &ContentDigest,
+        bytes: &[u8],
+        what: &str,
+    ) -> Result<(Component, Compiled), RerunError> {
         let cached = self.cache_dir.as_ref().map(|d| d.join(format!("{}.cwasm", digest.hex())));
         if let Some(path) = cached.as_ref().filter(|p| p.is_file()) {
             // SAFETY: the file is one this engine serialized into the user's own cache folder;

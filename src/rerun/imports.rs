@@ -100,7 +100,10 @@ pub fn imports(engine: &Engine, component: &Component, what: &str) -> Result<Vec
 
 /// A linker with every import of `imports` implemented.
 pub fn linker(engine: &Engine, imports: &[Import], what: &str) -> Result<Linker<HostState>, RerunError> {
-    let fail = |e: wasmtime::Error| RerunError::Component { what: what.to_owned(), reason: format!("linking the host: {e:#}") };
+    let fail = |e: wasmtime::Error| RerunError::Component {
+        what: what.to_owned(),
+        reason: format!("linking the host: {e:#}"),
+    };
     let mut linker = Linker::new(engine);
     host::types::add_to_linker(&mut linker).map_err(fail)?;
     host::join_set::add_to_linker(&mut linker).map_err(fail)?;

@@ -46,7 +46,9 @@ impl ExecutionInput {
         let mut finished = None;
         for entry in &log {
             match &entry.event {
-                Event::HistoryEvent { event } => history.push(Recorded { version: entry.version, event: event.clone() }),
+                Event::HistoryEvent { event } => {
+                    history.push(Recorded { version: entry.version, event: event.clone() })
+                }
                 Event::Locked(locked) => component = locked.component_id.clone(),
                 Event::Finished(f) => finished = Some((entry.version, f.retval.clone())),
                 Event::Raw(raw) if raw.variant == "history_event" => {
@@ -56,6 +58,14 @@ impl ExecutionInput {
             }
         }
         let responses = db.responses(id)?;
-        Ok(ExecutionInput { id: id.clone(), ffqn: created.ffqn.clone(), params, component, history, responses, finished })
+        Ok(ExecutionInput {
+            id: id.clone(),
+            ffqn: created.ffqn.clone(),
+            params,
+            component,
+            history,
+            responses,
+            finished,
+        })
     }
 }

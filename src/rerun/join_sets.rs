@@ -125,9 +125,6 @@ mod tests {
         assert_eq!(sets.get(g).id.to_string(), "g:1");
         assert_eq!(sets.next_delay_id(&parent, g).to_string(), "Delay_01M86G6PE09WW43FVD6HR4HBJJ.g:1_1");
         let child: ExecutionId = "E_01M86G6PG1GTX1709RQEGGSBH3.o:1-serial_1".parse().unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(
-            sets.next_delay_id(&child, g).to_string(),
-            "Delay_01M86G6PG1GTX1709RQEGGSBH3.o:1-serial_1.g:1_1"
-        );
+        assert_eq!(sets.next_delay_id(&child, g).to_string(), "Delay_01M86G6PG1GTX1709RQEGGSBH3.o:1-serial_1.g:1_1");
     }
 }

@@ -5,7 +5,9 @@ use std::fmt;
 
 use serde::Serialize;
 
-use crate::obelisk::{DelayId, ExecutionId, Ffqn, HistoryEvent, JoinSetId, JoinSetRequest, Params, PersistKind, ScheduleAt};
+use crate::obelisk::{
+    DelayId, ExecutionId, Ffqn, HistoryEvent, JoinSetId, JoinSetRequest, Params, PersistKind, ScheduleAt,
+};
 
 /// One event a host call produces, before it is compared with the log.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -63,7 +65,10 @@ impl Key {
                 Key::ChildExecutionRequest { join_set_id, child_execution_id, target_ffqn, params },
                 H::JoinSetRequest {
                     join_set_id: rjs,
-                    request: JoinSetRequest::ChildExecutionRequest { child_execution_id: rid, target_ffqn: rf, params: rp, .. },
+                    request:
+                        JoinSetRequest::ChildExecutionRequest {
+                            child_execution_id: rid, target_ffqn: rf, params: rp, ..
+                        },
                 },
             ) => {
                 join_set_id == rjs
@@ -127,7 +132,9 @@ impl fmt::Display for Key {
             Key::JoinNextTooMany { join_set_id, .. } => write!(f, "join_next_too_many {join_set_id}"),
             Key::JoinNextTry { join_set_id } => write!(f, "join_next_try {join_set_id}"),
             Key::Persist { kind } => match kind {
-                PersistKind::RandomU64 { min, max_inclusive } => write!(f, "persist random_u64 {min}..={max_inclusive}"),
+                PersistKind::RandomU64 { min, max_inclusive } => {
+                    write!(f, "persist random_u64 {min}..={max_inclusive}")
+                }
                 PersistKind::RandomString { min_length, max_length_exclusive } => {
                     write!(f, "persist random_string length {min_length}..{max_length_exclusive}")
                 }

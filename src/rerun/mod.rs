@@ -9,6 +9,7 @@
 //!   (cached on disk), checks its imports and links the [`host`].
 //! - [`ExecutionInput::load`] reads one execution; [`rerun`] runs it; [`rerun_database`] runs
 //!   every workflow execution of a database (or the ones asked for).
+//! - [`RerunJob`]: the same on a worker thread, with progress and cancel (for the app).
 //! - [`values`]: typed JSON ↔ component values.
 //!
 //! Written from the WIT embedded in the components (MIT) and `shared/specs/obelisk-database.md`;
@@ -25,7 +26,9 @@ mod matcher;
 mod outcome;
 mod run;
 mod source;
+mod symbols;
 pub mod values;
+mod worker;
 
 pub use engine::{Compiled, Prepared, Rerunner, default_cache_dir};
 pub use error::RerunError;
@@ -35,6 +38,7 @@ pub use keys::Key;
 pub use outcome::{Blocked, GuestLog, Nondeterminism, OutcomeKind, Pending, Report, Step, Trap, short_path};
 pub use run::{RunOptions, rerun};
 pub use source::{SourceLine, TrapFrame};
+pub use worker::{JobProgress, RerunJob, RerunRequest};
 
 use std::sync::Arc;
 
@@ -50,7 +54,11 @@ pub fn workflow_executions(db: &ObeliskDb, ids: &[ExecutionId]) -> Result<Vec<Ex
 }
 
 /// The component that ran `input`, from the database's file store.
-pub fn stored_component(rerunner: &Rerunner, db: &ObeliskDb, input: &ExecutionInput) -> Result<Arc<Prepared>, RerunError> {
+pub fn stored_component(
+    rerunner: &Rerunner,
+    db: &ObeliskDb,
+    input: &ExecutionInput,
+) -> Result<Arc<Prepared>, RerunError> {
     let digest = input.component.component_digest;
     let path = db.path().display().to_string();
     let missing = |hint: &str| RerunError::ComponentMissing {
@@ -68,6 +76,9 @@ pub fn stored_component(rerunner: &Rerunner, db: &ObeliskDb, input: &ExecutionIn
     rerunner.prepare(digest, &bytes, &format!("{path} t_file {digest}"))
 }
 
+/// What [`rerun_database`] returns: each execution with its report or why it could not run.
+pub type Reruns = Vec<(ExecutionId, Result<Report, RerunError>)>;
+
 /// Re-executes each of `ids` (every workflow execution when empty) with its stored component,
 /// or with `component` for all. One execution's error does not stop the others.
 pub fn rerun_database(
@@ -76,10 +87,24 @@ pub fn rerun_database(
     ids: &[ExecutionId],
     component: Option<&Arc<Prepared>>,
     options: &RunOptions,
-) -> Result<Vec<(ExecutionId, Result<Report, RerunError>)>, RerunError> {
+) -> Result<Reruns, RerunError> {
+    rerun_database_with_progress(rerunner, db, ids, component, options, &mut |_, _| {})
+}
+
+/// [`rerun_database`], calling `progress(done, total)` before each execution and at the end.
+pub fn rerun_database_with_progress(
+    rerunner: &Rerunner,
+    db: &ObeliskDb,
+    ids: &[ExecutionId],
+    component: Option<&Arc<Prepared>>,
+    options: &RunOptions,
+    progress: &mut dyn FnMut(usize, usize),
+) -> Result<Reruns, RerunError> {
     let ids = workflow_executions(db, ids)?;
-    let mut out = Vec::with_capacity(ids.len());
+    let total = ids.len();
+    let mut out = Vec::with_capacity(total);
     for id in ids {
+        progress(out.len(), total);
         if options.cancel.is_cancelled() {
             break;
         }
@@ -92,6 +117,7 @@ pub fn rerun_database(
         });
         out.push((id, report));
     }
+    progress(out.len(), total);
     Ok(out)
 }
 

@@ -53,6 +53,10 @@ pub struct Step {
     /// What the guest received from this event (a response, a persisted value), as JSON.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub received: Option<serde_json::Value>,
+    /// Bytes the guest had written to stdout and stderr when it made the call (the output
+    /// "up to this step" is `stdout[..stdout_len]`).
+    pub stdout_len: usize,
+    pub stderr_len: usize,
 }
 
 /// One `obelisk:log` call of the guest.
@@ -145,9 +149,7 @@ pub struct Report {
 impl Report {
     /// A short "where": the source line of the stop, or the version.
     pub fn where_text(&self) -> String {
-        let line = |s: &Option<SourceLine>| {
-            s.as_ref().map(|s| format!("{}:{}", short_path(&s.file), s.line))
-        };
+        let line = |s: &Option<SourceLine>| s.as_ref().map(|s| format!("{}:{}", short_path(&s.file), s.line));
         let found = match self.outcome {
             OutcomeKind::Trapped => self.trap.as_ref().and_then(|t| line(&t.source)),
             OutcomeKind::Nondeterministic => self
@@ -155,7 +157,12 @@ impl Report {
                 .as_ref()
                 .map(|n| format!("v{}{}", n.version, line(&n.source).map(|l| format!(" {l}")).unwrap_or_default())),
             OutcomeKind::Blocked => self.blocked.as_ref().map(|b| {
-                format!("v{} {}{}", b.version, b.join_set_id, line(&b.source).map(|l| format!(" {l}")).unwrap_or_default())
+                format!(
+                    "v{} {}{}",
+                    b.version,
+                    b.join_set_id,
+                    line(&b.source).map(|l| format!(" {l}")).unwrap_or_default()
+                )
             }),
             OutcomeKind::Pending => self.pending.as_ref().map(|p| {
                 let next = p.would_append.first().map(|k| k.to_string()).unwrap_or_else(|| "finished".into());

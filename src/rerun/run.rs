@@ -31,12 +31,20 @@ impl Default for RunOptions {
 }
 
 /// Re-executes `input` with `prepared`.
-pub fn rerun(rerunner: &Rerunner, prepared: &Prepared, input: &ExecutionInput, options: &RunOptions) -> Result<Report, RerunError> {
+pub fn rerun(
+    rerunner: &Rerunner,
+    prepared: &Prepared,
+    input: &ExecutionInput,
+    options: &RunOptions,
+) -> Result<Report, RerunError> {
     let what = |reason: String| RerunError::Component { what: prepared.what.clone(), reason };
     let matcher = Matcher::new(input.id.clone(), input.history.clone(), input.responses.clone());
-    let mut store = Store::new(rerunner.engine(), HostState::new(matcher, prepared.glue.clone(), options.cancel.clone()));
+    let mut store =
+        Store::new(rerunner.engine(), HostState::new(matcher, prepared.glue.clone(), options.cancel.clone()));
     store.limiter(|state| &mut state.limits);
     store.set_fuel(options.fuel).map_err(|e| what(format!("{e:#}")))?;
+    // wasmtime may cap the fuel it accepts: measure from what it holds.
+    let fuel_at_start = store.get_fuel().unwrap_or(options.fuel);
     store.set_epoch_deadline(1);
     store.epoch_deadline_callback(|mut ctx: StoreContextMut<'_, HostState>| {
         if ctx.data().cancel.is_cancelled() {
@@ -67,7 +75,7 @@ pub fn rerun(rerunner: &Rerunner, prepared: &Prepared, input: &ExecutionInput, o
     let mut results = vec![Val::Bool(false); usize::from(result_type.is_some())];
     let called = func.call(&mut store, &params, &mut results);
     let called = called.and_then(|()| close_open_sets(store.data_mut()));
-    let fuel_used = options.fuel.saturating_sub(store.get_fuel().unwrap_or(0));
+    let fuel_used = fuel_at_start.saturating_sub(store.get_fuel().unwrap_or(0));
     let state = store.into_data();
     Ok(conclude(state, input, prepared, called, result_type.as_ref(), results.pop(), fuel_used))
 }
@@ -110,7 +118,9 @@ fn retval_of(ty: Option<&Type>, val: Option<&Val>) -> Option<RetVal> {
         (None, _) | (_, None) => Some(RetVal::Ok(None)),
         (Some(Type::Result(r)), Some(Val::Result(Ok(v)))) => typed(r.ok(), v).map(RetVal::Ok),
         (Some(Type::Result(r)), Some(Val::Result(Err(v)))) => typed(r.err(), v).map(RetVal::Err),
-        (Some(t), Some(v)) => to_json(v).ok().map(|value| RetVal::Ok(Some(TypedValue { wit_type: type_name(t), value }))),
+        (Some(t), Some(v)) => {
+            to_json(v).ok().map(|value| RetVal::Ok(Some(TypedValue { wit_type: type_name(t), value })))
+        }
     }
 }
 
@@ -222,7 +232,8 @@ fn conclude(
                 Some(bt) => (prepared.glue.frames(bt), prepared.glue.innermost(bt)),
                 None => (Vec::new(), None),
             };
-            report.consistent = recorded_retval.as_ref().is_some_and(is_recorded_trap) && state.matcher.first_unprocessed().is_none();
+            report.consistent =
+                recorded_retval.as_ref().is_some_and(is_recorded_trap) && state.matcher.first_unprocessed().is_none();
             report.trap = Some(super::outcome::Trap { reason, frames, source });
         }
         (Ok(()), None) => finish(&mut report, &state.matcher, input, result_type, result.as_ref(), retval),
@@ -232,7 +243,14 @@ fn conclude(
 
 /// The function returned: every recorded event must have been produced, and the return value
 /// must be the recorded one.
-fn finish(report: &mut Report, matcher: &Matcher, input: &ExecutionInput, ty: Option<&Type>, result: Option<&Val>, retval: Option<RetVal>) {
+fn finish(
+    report: &mut Report,
+    matcher: &Matcher,
+    input: &ExecutionInput,
+    ty: Option<&Type>,
+    result: Option<&Val>,
+    retval: Option<RetVal>,
+) {
     let none: Option<SourceLine> = None;
     if let Some(unprocessed) = matcher.first_unprocessed() {
         report.outcome = OutcomeKind::Nondeterministic;

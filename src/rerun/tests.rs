@@ -84,9 +84,13 @@ fn panicky_traps_at_its_panic_and_steps_carry_their_source_lines() {
     let at = trap.source.as_ref().unwrap_or_else(|| panic!("a source line"));
     assert!(at.file.ends_with("/src/lib.rs") && at.line == 99, "{at:?}");
     // The recorded detail names the same frame: `…::panicky … at …/src/lib.rs:99:13`.
-    let Some(crate::obelisk::RetVal::ExecutionFailure(recorded)) = &panicky.recorded_retval else { panic!("recorded trap") };
+    let Some(crate::obelisk::RetVal::ExecutionFailure(recorded)) = &panicky.recorded_retval else {
+        panic!("recorded trap")
+    };
     assert!(recorded.detail.as_deref().is_some_and(|d| d.contains("src/lib.rs:99:13")));
-    assert!(trap.reason.contains("unreachable") && recorded.reason.as_deref().is_some_and(|r| r.contains("unreachable")));
+    assert!(
+        trap.reason.contains("unreachable") && recorded.reason.as_deref().is_some_and(|r| r.contains("unreachable"))
+    );
     assert!(trap.frames.iter().any(|f| f.user_code && f.line == Some(99) && f.func.ends_with("Guest>::panicky")));
     // Every step of the first add at line 97 (`ops::add(1, 2)?`).
     assert_eq!(panicky.steps.iter().map(|s| s.source.as_ref().map(|s| s.line)).collect::<Vec<_>>(), [Some(97); 3]);
@@ -94,8 +98,11 @@ fn panicky_traps_at_its_panic_and_steps_carry_their_source_lines() {
     // wf.serial: two `ops::add` calls at lines 25 and 26, logs at 24 and 27 (skipping the
     // bindings macro at line 9).
     let serial = by_id("E_01M86G6PD8CH6MWG9CWFCJT438");
-    let lines: Vec<(u64, &str, u32)> =
-        serial.steps.iter().map(|s| (s.version, s.event_type.as_str(), s.source.as_ref().map_or(0, |s| s.line))).collect();
+    let lines: Vec<(u64, &str, u32)> = serial
+        .steps
+        .iter()
+        .map(|s| (s.version, s.event_type.as_str(), s.source.as_ref().map_or(0, |s| s.line)))
+        .collect();
     assert_eq!(
         lines,
         [
@@ -114,4 +121,49 @@ fn panicky_traps_at_its_panic_and_steps_carry_their_source_lines() {
     let sleepy = by_id("E_01M86G6PF12FCXTSFMF2TZGQWR");
     assert_eq!(sleepy.steps[0].received, Some(693.into()));
     assert_eq!(sleepy.steps[1].received, Some("YHDnZTt1".into()));
+}
+
+/// `wf.serial` with its log cut after the first direct call: the code wants the second one.
+#[test]
+fn a_log_that_ends_early_is_pending_with_the_events_the_workflow_would_append() {
+    let db = open(FIXTURE_0_41_5);
+    let id = "E_01M86G6PD8CH6MWG9CWFCJT438".parse().unwrap_or_else(|e| panic!("{e}"));
+    let full = ExecutionInput::load(&db, &id).unwrap_or_else(|e| panic!("{e}"));
+    let prepared = stored_component(rerunner(), &db, &full).unwrap_or_else(|e| panic!("{e}"));
+    let run = |input: &ExecutionInput| {
+        rerun(rerunner(), &prepared, input, &RunOptions::default()).unwrap_or_else(|e| panic!("{e}"))
+    };
+
+    let mut cut = full.clone();
+    cut.history.truncate(3);
+    cut.responses.truncate(1);
+    cut.finished = None;
+    let report = run(&cut);
+    assert_eq!((report.outcome, report.consistent, report.matched), (OutcomeKind::Pending, true, 3));
+    let pending = report.pending.as_ref().unwrap_or_else(|| panic!("pending detail"));
+    let next: Vec<String> = pending.would_append.iter().map(ToString::to_string).collect();
+    assert_eq!(
+        next,
+        [
+            "join_set_create o:2-add",
+            "child_execution_request o:2-add E_01M86G6PD8CH6MWG9CWFCJT438.o:2-add_1 demo:activity/ops.add[3,1]",
+            "join_next o:2-add demo:activity/ops.add",
+        ]
+    );
+    assert_eq!(pending.source.as_ref().map(|s| s.line), Some(26));
+
+    // Every event recorded, `Finished` not yet: the code would finish with 4.
+    let mut unfinished = full.clone();
+    unfinished.finished = None;
+    let report = run(&unfinished);
+    assert_eq!((report.outcome, report.consistent), (OutcomeKind::Pending, true));
+    let would_finish = report.pending.as_ref().and_then(|p| p.would_finish.as_ref());
+    assert_eq!(serde_json::to_value(would_finish).ok(), Some(serde_json::json!({"ok": {"type": "u32", "value": 4}})));
+
+    // A response the log does not have yet: blocked at the first `join_next`.
+    let mut waiting = full;
+    waiting.responses.clear();
+    let report = run(&waiting);
+    assert_eq!(report.outcome, OutcomeKind::Blocked);
+    assert_eq!(report.blocked.as_ref().map(|b| (b.version, b.join_set_id.to_string())), Some((4, "o:1-add".into())));
 }

@@ -107,7 +107,8 @@ pub fn from_json(ty: &Type, json: &Json) -> Result<Val, ValueError> {
 }
 
 fn from_json_at(ty: &Type, json: &Json, path: &str) -> Result<Val, ValueError> {
-    let wrong = || ValueError { path: path.to_owned(), reason: format!("expected {}, found {}", type_name(ty), short(json)) };
+    let wrong =
+        || ValueError { path: path.to_owned(), reason: format!("expected {}, found {}", type_name(ty), short(json)) };
     Ok(match ty {
         Type::Bool => Val::Bool(json.as_bool().ok_or_else(wrong)?),
         Type::S8 => Val::S8(int(json, path, ty)?),
@@ -234,12 +235,9 @@ fn from_json_at(ty: &Type, json: &Json, path: &str) -> Result<Val, ValueError> {
             }
             Val::Flags(names)
         }
-        Type::Map(_)
-        | Type::Own(_)
-        | Type::Borrow(_)
-        | Type::Future(_)
-        | Type::Stream(_)
-        | Type::ErrorContext => return fail(path, format!("{} values have no JSON form", type_name(ty))),
+        Type::Map(_) | Type::Own(_) | Type::Borrow(_) | Type::Future(_) | Type::Stream(_) | Type::ErrorContext => {
+            return fail(path, format!("{} values have no JSON form", type_name(ty)));
+        }
     })
 }
 
@@ -254,7 +252,9 @@ fn tagged(json: &Json) -> Option<(&str, Option<&Json>)> {
 
 fn int<T: TryFrom<i64> + TryFrom<u64>>(json: &Json, path: &str, ty: &Type) -> Result<T, ValueError> {
     let fits = match json {
-        Json::Number(n) => n.as_u64().and_then(|v| T::try_from(v).ok()).or_else(|| n.as_i64().and_then(|v| T::try_from(v).ok())),
+        Json::Number(n) => {
+            n.as_u64().and_then(|v| T::try_from(v).ok()).or_else(|| n.as_i64().and_then(|v| T::try_from(v).ok()))
+        }
         _ => None,
     };
     fits.map_or_else(|| fail(path, format!("expected {}, found {}", type_name(ty), short(json))), Ok)

@@ -8,7 +8,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::OnceLock;
 
+use std::sync::Arc;
+
 use chronoscope::obelisk::{ContentDigest, ExecutionState, ObeliskDb};
+use chronoscope::rerun::{OutcomeKind, RerunJob, RerunRequest, Rerunner, RunOptions};
 use serde_json::Value;
 
 use crate::restore_fixtures::fixtures;
@@ -72,7 +75,8 @@ fn printed(offsets: bool) -> String {
 
 /// The lines of the body of the core function whose name contains `marker`.
 fn function_body<'a>(lines: &'a [&'a str], marker: &str) -> std::ops::Range<usize> {
-    let start = lines.iter().position(|l| l.contains("(func ") && l.contains(marker)).unwrap_or_else(|| panic!("{marker}"));
+    let start =
+        lines.iter().position(|l| l.contains("(func ") && l.contains(marker)).unwrap_or_else(|| panic!("{marker}"));
     let end = lines[start + 1..].iter().position(|l| l.contains("(func ")).map_or(lines.len(), |n| start + 1 + n);
     start + 1..end
 }
@@ -85,7 +89,8 @@ fn sleepy_variant() -> &'static Path {
         let text = printed(true);
         let lines: Vec<&str> = text.lines().collect();
         let body = function_body(&lines, "Guest$GT$6sleepy");
-        let line = lines[body].iter().find(|l| l.trim_end().ends_with("i64.const 1000")).unwrap_or_else(|| panic!("const"));
+        let line =
+            lines[body].iter().find(|l| l.trim_end().ends_with("i64.const 1000")).unwrap_or_else(|| panic!("const"));
         let offset = line.trim_start_matches("(;@").split(|c: char| c.is_whitespace() || c == ';').next().unwrap_or("");
         let offset = usize::from_str_radix(offset, 16).unwrap_or_else(|e| panic!("{line}: {e}"));
         let mut bytes = std::fs::read(stored_component()).unwrap_or_else(|e| panic!("{e}"));
@@ -150,7 +155,8 @@ fn the_demo_and_tenant_zeta_replay_with_their_stored_components() {
     // Zeta's blocked execution waits on the join set its t_state names.
     let zeta = scratch().join("cache/chronoscope/restores");
     let restored = std::fs::read_dir(&zeta).unwrap_or_else(|e| panic!("{e}")).flatten().map(|e| e.path());
-    let restored = restored.into_iter().find(|p| p.to_string_lossy().contains("tenant-zeta")).unwrap_or_else(|| panic!("zeta"));
+    let restored =
+        restored.into_iter().find(|p| p.to_string_lossy().contains("tenant-zeta")).unwrap_or_else(|| panic!("zeta"));
     let db = ObeliskDb::open(&restored).unwrap_or_else(|e| panic!("{e}"));
     let (_, reports, _) = rerun(&[restored.to_str().unwrap_or_default()]);
     for r in reports.iter().filter(|r| r["outcome"] == "blocked") {
@@ -166,7 +172,8 @@ fn the_demo_and_tenant_zeta_replay_with_their_stored_components() {
 
 #[test]
 fn a_changed_random_range_is_nondeterministic_at_the_persist_with_its_source_line() {
-    let (code, reports, out) = rerun(&[demo().to_str().unwrap_or_default(), "--component", sleepy_variant().to_str().unwrap_or_default()]);
+    let (code, reports, out) =
+        rerun(&[demo().to_str().unwrap_or_default(), "--component", sleepy_variant().to_str().unwrap_or_default()]);
     assert_eq!(code, Some(2), "{}", describe(&out));
     for r in &reports {
         if r["ffqn"] == "demo:workflow/wf.sleepy" {
@@ -185,14 +192,20 @@ fn a_changed_random_range_is_nondeterministic_at_the_persist_with_its_source_lin
 
 #[test]
 fn a_changed_child_param_is_nondeterministic_at_the_child_request() {
-    let (code, reports, out) = rerun(&[demo().to_str().unwrap_or_default(), "--component", serial_variant().to_str().unwrap_or_default()]);
+    let (code, reports, out) =
+        rerun(&[demo().to_str().unwrap_or_default(), "--component", serial_variant().to_str().unwrap_or_default()]);
     assert_eq!(code, Some(2), "{}", describe(&out));
     let nondeterministic: Vec<(&str, u64, &Value, &Value)> = reports
         .iter()
         .filter(|r| r["outcome"] == "nondeterministic")
         .map(|r| {
             let n = &r["nondeterminism"];
-            (r["execution_id"].as_str().unwrap_or_default(), n["version"].as_u64().unwrap_or(0), &n["recorded"]["request"]["params"], &n["produced"]["params"])
+            (
+                r["execution_id"].as_str().unwrap_or_default(),
+                n["version"].as_u64().unwrap_or(0),
+                &n["recorded"]["request"]["params"],
+                &n["produced"]["params"],
+            )
         })
         .collect();
     let expected = [
@@ -218,7 +231,15 @@ fn a_print_parse_round_trip_replays_like_the_original() {
     let (code_a, original, _) = rerun(&[demo_arg]);
     let (code_b, again, out) = rerun(&[demo_arg, "--component", round_trip.to_str().unwrap_or_default()]);
     assert_eq!((code_a, code_b), (Some(0), Some(0)), "{}", describe(&out));
-    let summary = |r: &Value| (r["execution_id"].clone(), r["outcome"].clone(), r["matched"].clone(), r["retval"].clone(), r["logs"].as_array().map(Vec::len));
+    let summary = |r: &Value| {
+        (
+            r["execution_id"].clone(),
+            r["outcome"].clone(),
+            r["matched"].clone(),
+            r["retval"].clone(),
+            r["logs"].as_array().map(Vec::len),
+        )
+    };
     assert_eq!(original.iter().map(summary).collect::<Vec<_>>(), again.iter().map(summary).collect::<Vec<_>>());
     assert_ne!(original[0]["component_digest"], again[0]["component_digest"]);
 }
@@ -253,16 +274,20 @@ fn bad_inputs_are_clear_errors() {
     let (code, reports, out) = rerun(&[fixtures().join("obelisk/0.38.3/demo.sqlite").to_str().unwrap_or_default()]);
     assert_eq!(code, Some(1), "{}", describe(&out));
     assert!(!reports.is_empty() && reports.iter().all(|r| r["outcome"] == "error"));
-    assert!(reports[0]["error"].as_str().is_some_and(|e| e.contains("is not stored in this database") && e.contains("--component")));
+    assert!(
+        reports[0]["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("is not stored in this database") && e.contains("--component"))
+    );
     // An activity execution.
     let (code, reports, _) = rerun(&[demo_arg, "E_01M86G6PG17YNRTP3XKFF1W3JT"]);
     assert_eq!(code, Some(1));
     assert!(reports[0]["error"].as_str().is_some_and(|e| e.contains("is not a workflow")), "{reports:?}");
 }
 
-#[test]
-fn a_looping_guest_runs_out_of_fuel() {
-    let looping = parse(
+/// A component whose `demo:workflow/wf.serial` loops forever.
+fn looping_component() -> PathBuf {
+    parse(
         r#"(component
   (core module $m
     (memory (export "memory") 1)
@@ -275,12 +300,48 @@ fn a_looping_guest_runs_out_of_fuel() {
   (instance $wf (export "serial" (func $serial)))
   (export "demo:workflow/wf" (instance $wf)))"#,
         "looping",
-    );
+    )
+}
+
+#[test]
+fn a_looping_guest_runs_out_of_fuel() {
+    let looping = looping_component();
     let demo_path = demo();
-    let args = [demo_path.to_str().unwrap_or_default(), "E_01M86G6PD8CH6MWG9CWFCJT438", "--fuel", "5000000", "--component", looping.to_str().unwrap_or_default()];
+    let args = [
+        demo_path.to_str().unwrap_or_default(),
+        "E_01M86G6PD8CH6MWG9CWFCJT438",
+        "--fuel",
+        "5000000",
+        "--component",
+        looping.to_str().unwrap_or_default(),
+    ];
     let (code, reports, out) = rerun(&args);
     assert_eq!(code, Some(2), "{}", describe(&out));
     assert_eq!(reports[0]["outcome"], "trapped");
     assert!(reports[0]["trap"]["reason"].as_str().is_some_and(|r| r.contains("all fuel consumed")), "{}", reports[0]);
     assert_eq!(reports[0]["fuel_used"], 5_000_000);
+}
+
+#[test]
+fn a_background_job_reports_progress_and_a_running_guest_is_cancelled() {
+    let rerunner = Arc::new(Rerunner::new(None).unwrap_or_else(|e| panic!("{e}")));
+    let request = RerunRequest { db: demo(), ids: Vec::new(), component: None, fuel: RunOptions::default().fuel };
+    let reports = RerunJob::spawn(rerunner.clone(), request).wait().unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(reports.len(), 13);
+    assert!(reports.iter().all(|(_, r)| r.as_ref().is_ok_and(|r| r.consistent)));
+
+    // A guest that never returns, with fuel for days: only cancel ends it.
+    let ids = vec!["E_01M86G6PD8CH6MWG9CWFCJT438".parse().unwrap_or_else(|e| panic!("{e}"))];
+    let request = RerunRequest { db: demo(), ids, component: Some(looping_component()), fuel: u64::MAX / 2 };
+    let mut job = RerunJob::spawn(rerunner, request);
+    // `total` is set once the component is prepared and the first execution starts.
+    while job.progress().total == 0 && !job.progress().finished {
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    assert!(job.take_result().is_none(), "still running: {:?}", job.progress());
+    job.cancel();
+    let reports = job.wait().unwrap_or_else(|e| panic!("{e}"));
+    let report = reports[0].1.as_ref().unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(report.outcome, OutcomeKind::Cancelled);
+    assert!(report.fuel_used > 0);
 }

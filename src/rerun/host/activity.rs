@@ -54,7 +54,8 @@ fn direct_call(
     let versions = state.expect(call, keys, source)?;
     state.matcher.join_sets.get_mut(index).members.push(Member::Child { id: child.clone(), ffqn: ffqn.clone() });
     let Some(response) = state.matcher.take_response(&join_set_id) else {
-        let stop = Stop::Blocked { version: versions[2], join_set_id, closing: false, waiting_for: vec![child.to_string()] };
+        let stop =
+            Stop::Blocked { version: versions[2], join_set_id, closing: false, waiting_for: vec![child.to_string()] };
         return Err(state.halt(stop, source.clone()));
     };
     let set = state.matcher.join_sets.get_mut(index);

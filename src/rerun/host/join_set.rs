@@ -42,8 +42,7 @@ pub fn close(
         let key = Key::JoinNext { join_set_id: join_set_id.clone(), requested_ffqn: None, closing: true };
         let version = state.expect(call, vec![key], source)?[0];
         let Some(response) = state.matcher.take_response(&join_set_id) else {
-            let waiting_for =
-                state.matcher.join_sets.get(index).unawaited().iter().map(|m| m.id_text()).collect();
+            let waiting_for = state.matcher.join_sets.get(index).unawaited().iter().map(|m| m.id_text()).collect();
             let stop = Stop::Blocked { version, join_set_id, closing: true, waiting_for };
             return Err(state.halt(stop, source.clone()));
         };

@@ -98,6 +98,7 @@ impl HostState {
         let types: Vec<&'static str> = keys.iter().map(Key::type_name).collect();
         match self.matcher.expect(keys) {
             Ok(versions) => {
+                let (stdout_len, stderr_len) = (self.stdout.contents().len(), self.stderr.contents().len());
                 for (version, event_type) in versions.iter().zip(types) {
                     self.steps.push(Step {
                         version: *version,
@@ -105,6 +106,8 @@ impl HostState {
                         call: call.to_owned(),
                         source: source.clone(),
                         received: None,
+                        stdout_len,
+                        stderr_len,
                     });
                 }
                 Ok(versions)

@@ -42,7 +42,8 @@ mod tests {
         let s: RetVal = serde_json::from_str(r#"{"ok":{"type":"string","value":"approved by workflow"}}"#)
             .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(retval_json(&s), Ok(Some("\"approved by workflow\"".into())));
-        let err: RetVal = serde_json::from_str(r#"{"err":{"type":"string","value":"boom"}}"#).unwrap_or_else(|e| panic!("{e}"));
+        let err: RetVal =
+            serde_json::from_str(r#"{"err":{"type":"string","value":"boom"}}"#).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(retval_json(&err), Err(Some("\"boom\"".into())));
         let delay = |success| ResponseKind::DelayFinished {
             delay_id: "Delay_01M86G6PE09WW43FVD6HR4HBJJ.g:1_1".parse().unwrap_or_else(|e| panic!("{e}")),

@@ -1,0 +1,146 @@
+//! Bench data built from the real Obelisk 0.41.5 fixture: copies of its executions with
+//! re-keyed IDs, shared by the `replay` and `rerun` benchmarks (`#[path]`-included).
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use chronoscope::obelisk::Ulid;
+use rusqlite::types::Value;
+use rusqlite::{Connection, params_from_iter};
+
+pub const FIXTURE: &str = "tests/fixtures/obelisk/0.41.5/demo.sqlite";
+/// Tables copied: what whole-database replay and re-execution read.
+pub const TABLES: [&str; 4] = ["t_execution_log", "t_state", "t_join_set_response", "t_delay"];
+const CROCKFORD: &[u8] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+
+pub fn env_usize(name: &str, default: usize) -> usize {
+    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+}
+
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+pub fn median(mut v: Vec<Duration>) -> Duration {
+    v.sort();
+    v[v.len() / 2]
+}
+
+pub fn ms(d: Duration) -> String {
+    format!("{:.1} ms", d.as_secs_f64() * 1000.0)
+}
+
+pub fn us(d: Duration) -> String {
+    format!("{:.1} µs", d.as_secs_f64() * 1e6)
+}
+
+/// A ULID keeping `root`'s timestamp (first 10 characters) with `n` as its random part.
+pub fn rekeyed(root: &str, n: u64) -> String {
+    let mut random = [b'0'; 16];
+    let mut v = n;
+    for c in random.iter_mut().rev() {
+        *c = CROCKFORD[(v % 32) as usize];
+        v /= 32;
+    }
+    format!("{}{}", &root[..10], std::str::from_utf8(&random).unwrap_or_default())
+}
+
+/// Column names of `table` that can be inserted (no generated columns, no AUTOINCREMENT id).
+pub fn columns(conn: &Connection, table: &str) -> Vec<String> {
+    let mut stmt = conn.prepare(&format!("PRAGMA table_info({table})")).unwrap();
+    let names: Vec<String> = stmt.query_map([], |r| r.get::<_, String>(1)).unwrap().flatten().collect();
+    names.into_iter().filter(|c| !(table == "t_join_set_response" && c == "id")).collect()
+}
+
+pub fn rows(conn: &Connection, table: &str, cols: &[String], order: &str) -> Vec<Vec<Value>> {
+    let sql = format!("SELECT {} FROM {table} ORDER BY {order}", cols.join(", "));
+    let mut stmt = conn.prepare(&sql).unwrap();
+    let n = cols.len();
+    stmt.query_map([], |r| (0..n).map(|i| r.get::<_, Value>(i)).collect()).unwrap().flatten().collect()
+}
+
+pub fn insert_sql(table: &str, cols: &[String]) -> String {
+    let marks: Vec<String> = (1..=cols.len()).map(|i| format!("?{i}")).collect();
+    format!("INSERT INTO {table} ({}) VALUES ({})", cols.join(", "), marks.join(", "))
+}
+
+/// A fresh copy of the fixture with the tables in `empty` emptied.
+pub fn start_from_fixture(path: &Path, empty: &[&str]) -> Connection {
+    let _ = std::fs::remove_file(path);
+    std::fs::copy(repo().join(FIXTURE), path).unwrap();
+    let conn = Connection::open(path).unwrap();
+    conn.pragma_update(None, "journal_mode", "DELETE").unwrap();
+    conn.pragma_update(None, "synchronous", "OFF").unwrap();
+    for t in empty {
+        conn.execute(&format!("DELETE FROM {t}"), []).unwrap();
+    }
+    conn
+}
+
+/// A persisted generated execution ID (`"kind":{"type":"execution_id"}`) re-keyed like the
+/// text around it, so a copied `wf.parent` still schedules the IDs its persist events hold.
+fn rekey_persisted_ids(json: &str, map: &[(&str, String)]) -> Option<String> {
+    if !json.contains(r#""type":"persist""#) || !json.contains(r#""type":"execution_id""#) {
+        return None;
+    }
+    let mut value: serde_json::Value = serde_json::from_str(json).ok()?;
+    let bytes = value.pointer_mut("/history_event/event/value")?;
+    let raw: Vec<u8> = serde_json::from_value(bytes.clone()).ok()?;
+    let old = Ulid::from_bytes(raw.try_into().ok()?).to_string();
+    let new = map.iter().find(|(o, _)| *o == old)?.1.clone();
+    *bytes = serde_json::to_value(Ulid::parse(&new).ok()?.to_bytes()).ok()?;
+    serde_json::to_string(&value).ok()
+}
+
+/// Every execution of the fixture copied (`copies` times, or until `min_rows` log rows), each
+/// root ULID replaced in every text column and in persisted generated IDs, so children, delays,
+/// responses and scheduled executions stay linked and re-execution still matches.
+pub fn build_copies(path: &Path, min_rows: usize, copies: Option<usize>) {
+    let source = Connection::open(repo().join(FIXTURE)).unwrap();
+    let roots: Vec<String> = {
+        let mut stmt = source.prepare("SELECT DISTINCT substr(execution_id, 3, 26) FROM t_state").unwrap();
+        stmt.query_map([], |r| r.get(0)).unwrap().flatten().collect()
+    };
+    let tables: Vec<(&str, Vec<String>, Vec<Vec<Value>>)> = TABLES
+        .iter()
+        .map(|t| {
+            let cols = columns(&source, t);
+            let order = if *t == "t_join_set_response" { "id" } else { "rowid" };
+            let data = rows(&source, t, &cols, order);
+            (*t, cols, data)
+        })
+        .collect();
+    let per_copy = tables[0].2.len();
+    let copies = copies.unwrap_or_else(|| min_rows.div_ceil(per_copy));
+    eprintln!("bench: building {} ({copies} copies of {per_copy} log rows, {} roots)", path.display(), roots.len());
+    let mut conn = start_from_fixture(path, &TABLES);
+    let tx = conn.transaction().unwrap();
+    for (table, cols, data) in &tables {
+        let mut stmt = tx.prepare(&insert_sql(table, cols)).unwrap();
+        for copy in 0..copies {
+            let map: Vec<(&str, String)> = roots
+                .iter()
+                .enumerate()
+                .map(|(i, r)| (r.as_str(), rekeyed(r, (copy * roots.len() + i) as u64)))
+                .collect();
+            for row in data {
+                let values = row.iter().map(|v| match v {
+                    Value::Text(s) => {
+                        let mut s = rekey_persisted_ids(s, &map).unwrap_or_else(|| s.clone());
+                        for (old, new) in &map {
+                            if s.contains(old) {
+                                s = s.replace(old, new);
+                            }
+                        }
+                        Value::Text(s)
+                    }
+                    other => other.clone(),
+                });
+                stmt.execute(params_from_iter(values)).unwrap();
+            }
+        }
+    }
+    tx.commit().unwrap();
+}

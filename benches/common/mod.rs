@@ -97,13 +97,16 @@ fn rekey_persisted_ids(json: &str, map: &[(&str, String)]) -> Option<String> {
 /// Every execution of the fixture copied (`copies` times, or until `min_rows` log rows), each
 /// root ULID replaced in every text column and in persisted generated IDs, so children, delays,
 /// responses and scheduled executions stay linked and re-execution still matches.
+/// A fixture table: its name, columns and rows.
+type Table = (&'static str, Vec<String>, Vec<Vec<Value>>);
+
 pub fn build_copies(path: &Path, min_rows: usize, copies: Option<usize>) {
     let source = Connection::open(repo().join(FIXTURE)).unwrap();
     let roots: Vec<String> = {
         let mut stmt = source.prepare("SELECT DISTINCT substr(execution_id, 3, 26) FROM t_state").unwrap();
         stmt.query_map([], |r| r.get(0)).unwrap().flatten().collect()
     };
-    let tables: Vec<(&str, Vec<String>, Vec<Vec<Value>>)> = TABLES
+    let tables: Vec<Table> = TABLES
         .iter()
         .map(|t| {
             let cols = columns(&source, t);

@@ -176,10 +176,11 @@ fn details(report: &Report, sources: &Sources<'_>) -> Vec<String> {
         }
         out.extend(code(&p.source));
     }
-    if !report.consistent && report.outcome == OutcomeKind::Trapped {
-        if let Some(recorded) = &report.recorded_retval {
-            out.push(format!("recorded: {}", serde_json::to_string(recorded).unwrap_or_default()));
-        }
+    if !report.consistent
+        && report.outcome == OutcomeKind::Trapped
+        && let Some(recorded) = &report.recorded_retval
+    {
+        out.push(format!("recorded: {}", serde_json::to_string(recorded).unwrap_or_default()));
     }
     out
 }

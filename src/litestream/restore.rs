@@ -102,10 +102,9 @@ pub fn execute(
     let mut point = plan.describe();
     let (page_size, page_count, bytes_read) = match plan {
         Plan::V5 { files, .. } => {
-            let spill = super::output::spill_dir(out.temp_path());
             let temp_path = out.temp_path().to_path_buf();
-            let r = apply_v5(store, files, out.file(), &temp_path, &spill, opts.concurrency, progress, cancel);
-            let _ = std::fs::remove_dir_all(&spill);
+            let r = apply_v5(store, files, out.file(), &temp_path, opts.concurrency, progress, cancel);
+            let _ = std::fs::remove_dir_all(super::output::spill_dir(&temp_path));
             let s = r?;
             if let Some(time) = chrono::DateTime::from_timestamp_millis(s.timestamp_ms) {
                 point = plan.describe_at(time);
@@ -146,13 +145,12 @@ pub struct V5ApplyStats {
 }
 
 /// Apply the planned LTX files to `file` (at `file_path`), latest page wins, verifying every file
-/// checksum.
+/// checksum. Large objects spill beside the file ([`super::output::spill_dir`]).
 pub fn apply_v5(
     store: &dyn ReplicaStore,
     files: &[LtxFile],
     file: &mut File,
     file_path: &Path,
-    spill_dir: &Path,
     concurrency: usize,
     progress: &dyn Progress,
     cancel: &Cancel,
@@ -166,7 +164,8 @@ pub fn apply_v5(
     let mut page = Vec::new();
     let mut done_bytes = 0u64;
     let mut timestamp_ms = 0i64;
-    fetch::for_each_in_order(store, &keys, concurrency, spill_dir, cancel, |i, reader| {
+    let spill_dir = super::output::spill_dir(file_path);
+    fetch::for_each_in_order(store, &keys, concurrency, &spill_dir, cancel, |i, reader| {
         let meta = &files[i];
         let mut dec = PageDecoder::new(&meta.key, reader)?;
         let h = dec.header().clone();

@@ -23,7 +23,7 @@ pub enum Stop {
     /// A `JoinNext` is recorded, its response has not arrived.
     Blocked { version: u64, join_set_id: JoinSetId, closing: bool, waiting_for: Vec<String> },
     /// The code produced `produced` where the log holds `recorded`.
-    Nondeterministic { recorded: Recorded, produced: Key },
+    Nondeterministic { recorded: Box<Recorded>, produced: Box<Key> },
     /// The code or the log asks for something the host cannot give (named in words).
     Unsupported(String),
     /// The user cancelled.
@@ -65,7 +65,7 @@ impl Matcher {
                 return Err(Stop::Pending { would_append: std::iter::once(key).chain(keys).collect() });
             };
             if !key.matches(&recorded.event) {
-                return Err(Stop::Nondeterministic { recorded: recorded.clone(), produced: key });
+                return Err(Stop::Nondeterministic { recorded: Box::new(recorded.clone()), produced: Box::new(key) });
             }
             versions.push(recorded.version);
             self.next += 1;
@@ -146,7 +146,7 @@ mod tests {
         let Err(Stop::Nondeterministic { recorded, produced }) = m.expect(vec![create("g:1")]) else {
             panic!("a different join set is nondeterminism")
         };
-        assert_eq!((recorded.version, produced), (3, create("g:1")));
+        assert_eq!((recorded.version, *produced), (3, create("g:1")));
         assert_eq!(m.progress(), (1, 2));
         assert_eq!(m.expect(vec![create("o:2-approve")]), Ok(vec![3]));
         assert_eq!(

@@ -34,8 +34,11 @@ pub struct Symbolizer {
     component: Arc<[u8]>,
     modules: OnceLock<Mutex<HashMap<String, ModuleDwarf>>>,
     /// Looked-up program counters, per module.
-    cache: Mutex<HashMap<(String, u64), Arc<[Symbol]>>>,
+    cache: Mutex<HashMap<ModulePc, Arc<[Symbol]>>>,
 }
+
+/// A program counter in a core module, named by its name-section name.
+type ModulePc = (String, u64);
 
 #[derive(Default)]
 struct Pending {

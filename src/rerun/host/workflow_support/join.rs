@@ -62,7 +62,6 @@ pub(super) fn sleep(
     Ok(fired.map(|_| Datetime::from(expires_at)).map_err(|_| ()))
 }
 
-
 pub(super) fn join_next_try(
     state: &mut HostState,
     index: usize,
@@ -85,7 +84,10 @@ pub(super) fn join_next_try(
         _ => {
             let produced = Key::JoinNextTry { join_set_id };
             let recorded = recorded.clone().unwrap_or_else(|| unreachable!("matched above"));
-            Err(state.halt(Stop::Nondeterministic { recorded, produced }, source.clone()))
+            Err(state.halt(
+                Stop::Nondeterministic { recorded: Box::new(recorded), produced: Box::new(produced) },
+                source.clone(),
+            ))
         }
     }
 }

@@ -17,7 +17,9 @@ use wasmtime::component::{Linker, Resource};
 
 use self::join::{await_response, join_next_try, sleep};
 use self::requests::{call_json, schedule_json, stub_json, submit_json};
-use self::types::{GetResultJsonError, JoinNextError, JoinNextTryError, JoinSetCreateError, StubJsonError, SubmitJsonError};
+use self::types::{
+    GetResultJsonError, JoinNextError, JoinNextTryError, JoinSetCreateError, StubJsonError, SubmitJsonError,
+};
 use super::join_set::JoinSetHandle;
 use super::response_json::{JsonResult, retval_json};
 use super::types::{Datetime, DelayId, ExecutionId, Function, ScheduleAt, ScheduleJsonError};

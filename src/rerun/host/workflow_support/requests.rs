@@ -83,7 +83,6 @@ pub(super) fn submit_json(
     Ok(Ok(ExecutionId { id: child.to_string() }))
 }
 
-
 pub(super) fn schedule_json(
     state: &mut HostState,
     id: &ExecutionId,
@@ -162,7 +161,10 @@ pub(super) fn stub_json(
         };
         if recorded_json != produced {
             let recorded = state.matcher.recorded_at(version).cloned().unwrap_or_else(|| unreachable!("matched"));
-            return Err(state.halt(Stop::Nondeterministic { recorded, produced: key }, source.clone()));
+            return Err(state.halt(
+                Stop::Nondeterministic { recorded: Box::new(recorded), produced: Box::new(key) },
+                source.clone(),
+            ));
         }
     }
     Ok(recorded_result(state, version).map_err(|e| match e {

@@ -145,6 +145,7 @@ fn main() {
         open,
         demo_dir: chronoscope::cli::demo_dir(),
         cache_dir: work.path().join("cache"),
+        component_cache: work.path().join("components"),
         dialogs: Box::new(ScriptedDialogs::default()),
         settings: Some(Settings::default()),
         now: None,

@@ -11,9 +11,10 @@ use anyhow::{Context, Result};
 use super::args::DbArgs;
 use super::db_cmds::open_db;
 use crate::litestream::Cancel;
-use crate::obelisk::{ComponentSource, ExecutionId, ObeliskDb, find_source};
+use crate::obelisk::ExecutionId;
 use crate::rerun::{
-    Compiled, OutcomeKind, Prepared, Report, RerunError, Rerunner, RunOptions, SourceLine, default_cache_dir,
+    Compiled, OutcomeKind, Prepared, Report, RerunError, Rerunner, RunOptions, SourceFiles, SourceLine,
+    default_cache_dir,
     rerun_database, short_path,
 };
 
@@ -45,7 +46,7 @@ pub fn rerun(db: &DbArgs, cmd: &RerunCmd, cancel: &Cancel) -> Result<ExitCode> {
     if cmd.json {
         print_json(&results)?;
     } else {
-        let sources = Sources::new(&odb, cmd.source_dir.as_deref());
+        let sources = SourceFiles::new(&odb, cmd.source_dir.as_deref());
         print_table(&results, &sources);
         eprintln!(
             "{} executions: {} consistent, {inconsistent} not, {errors} errors",
@@ -82,41 +83,7 @@ fn print_json(results: &[(ExecutionId, Result<Report, RerunError>)]) -> Result<(
     Ok(())
 }
 
-/// Source text for a line: stored with the component, or read from `--source`.
-struct Sources<'a> {
-    db: &'a ObeliskDb,
-    dir: Option<&'a Path>,
-    stored: std::cell::RefCell<std::collections::HashMap<String, Vec<ComponentSource>>>,
-}
-
-impl<'a> Sources<'a> {
-    fn new(db: &'a ObeliskDb, dir: Option<&'a Path>) -> Self {
-        Sources { db, dir, stored: Default::default() }
-    }
-
-    /// The text of `at` in the component with `digest`, trimmed.
-    fn line(&self, digest: &crate::obelisk::ContentDigest, at: &SourceLine) -> Option<String> {
-        let text = match self.dir {
-            Some(dir) => read_by_suffix(dir, &at.file)?,
-            None => {
-                let mut stored = self.stored.borrow_mut();
-                let sources = stored
-                    .entry(digest.to_string())
-                    .or_insert_with(|| self.db.component_sources(digest).unwrap_or_default());
-                find_source(sources, &at.file)?.content.clone()
-            }
-        };
-        text.lines().nth(at.line.checked_sub(1)? as usize).map(|l| l.trim().to_owned())
-    }
-}
-
-/// The file under `dir` whose path is the longest suffix of the DWARF path `file`.
-fn read_by_suffix(dir: &Path, file: &str) -> Option<String> {
-    let parts: Vec<&str> = file.split('/').filter(|p| !p.is_empty()).collect();
-    (0..parts.len()).find_map(|skip| std::fs::read_to_string(dir.join(parts[skip..].join("/"))).ok())
-}
-
-fn print_table(results: &[(ExecutionId, Result<Report, RerunError>)], sources: &Sources<'_>) {
+fn print_table(results: &[(ExecutionId, Result<Report, RerunError>)], sources: &SourceFiles<'_>) {
     println!("{:<44} {:<34} {:<16} {:>7}  WHERE", "EXECUTION", "FUNCTION", "OUTCOME", "EVENTS");
     for (id, result) in results {
         let report = match result {
@@ -146,7 +113,7 @@ fn print_table(results: &[(ExecutionId, Result<Report, RerunError>)], sources: &
 
 /// Lines under a row that did not simply finish: the trap, the two sides of a nondeterminism,
 /// what a blocked execution waits for, what a pending one would append.
-fn details(report: &Report, sources: &Sources<'_>) -> Vec<String> {
+fn details(report: &Report, sources: &SourceFiles<'_>) -> Vec<String> {
     let digest = &report.component_digest;
     let code = |at: &Option<SourceLine>| {
         at.as_ref()

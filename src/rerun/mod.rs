@@ -15,6 +15,7 @@
 //! Written from the WIT embedded in the components (MIT) and `shared/specs/obelisk-database.md`;
 //! no Obelisk code is used.
 
+mod diff;
 mod engine;
 mod error;
 pub mod host;
@@ -26,10 +27,12 @@ mod matcher;
 mod outcome;
 mod run;
 mod source;
+mod source_text;
 mod symbols;
 pub mod values;
 mod worker;
 
+pub use diff::{FieldDiff, field_diff};
 pub use engine::{Compiled, Prepared, Rerunner, default_cache_dir};
 pub use error::RerunError;
 pub use imports::{Import, ImportKind};
@@ -38,6 +41,7 @@ pub use keys::Key;
 pub use outcome::{Blocked, GuestLog, Nondeterminism, OutcomeKind, Pending, Report, Step, Trap, short_path};
 pub use run::{RunOptions, rerun};
 pub use source::{SourceLine, TrapFrame};
+pub use source_text::{SourceFiles, read_by_suffix};
 pub use worker::{JobProgress, RerunJob, RerunRequest};
 
 use std::sync::Arc;

@@ -27,6 +27,10 @@ use crate::obelisk::is_sqlite_file;
 use crate::obelisk::{ExecutionFilter, ExecutionId, ObeliskDb};
 use crate::replay::export::{ExportFile, export_tree, looks_like_export, write_atomically};
 use crate::replay::{ReplaySource, ReplayTree};
+use crate::rerun::Rerunner;
+use crate::ui::model::rerun::{RerunModel, SourceOrigin};
+
+mod rerun;
 
 /// The main screens, in the order a user goes through them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -72,6 +76,11 @@ pub struct App {
     pub timetravel: Option<TimeTravel>,
     /// Loading an execution tree.
     pub tree_task: Option<u64>,
+    /// Re-executing the open tree's workflows, for the source pane.
+    pub rerun: Option<RerunModel>,
+    rerunner: Option<Arc<Rerunner>>,
+    /// Where compiled components are cached.
+    component_cache: PathBuf,
     pub message: Option<Message>,
     /// The "add a source" forms.
     pub forms: views::sources::SourceForms,
@@ -113,6 +122,9 @@ impl App {
             executions_task: None,
             timetravel: None,
             tree_task: None,
+            rerun: None,
+            rerunner: None,
+            component_cache: options.component_cache,
             message: None,
             forms: Default::default(),
             saved: Vec::new(),
@@ -153,6 +165,7 @@ impl App {
             || self.restore.running.is_some()
             || self.executions_task.is_some()
             || self.tree_task.is_some()
+            || self.rerun.as_ref().is_some_and(|r| r.running() || r.files_task.is_some())
     }
 
     /// Queue a command (applied after the current frame; tests use this too).
@@ -452,11 +465,13 @@ impl App {
                             Ok(loaded) => {
                                 self.timetravel = Some(TimeTravel::new(*loaded));
                                 self.screen = Screen::TimeTravel;
+                                self.start_rerun();
                             }
                             Err(e) => self.set_error(e),
                         }
                     }
                 }
+                TaskMsg::SourceFiles { task, result } => self.source_files_arrived(task, result),
                 TaskMsg::Saved { result } => match result {
                     Ok(text) => {
                         self.saved.push(text.clone());
@@ -473,6 +488,7 @@ impl App {
                             self.push(Command::AddSource(SourceConfig::LitestreamConfig { path }))
                         }
                         DialogPurpose::ExportDatabase | DialogPurpose::ExportExecution => self.export(purpose, path),
+                        DialogPurpose::SourceFolder => self.load_source_files(SourceOrigin::Folder(path)),
                     }
                 }
             }
@@ -578,6 +594,17 @@ impl App {
                 tt.step_out();
             }),
             Command::StepOutTo(d) => self.with_tt(|tt| tt.step_out_to(d)),
+            Command::CancelRerun => {
+                if let Some(r) = &mut self.rerun {
+                    r.cancel();
+                }
+            }
+            Command::Rerun => self.start_rerun(),
+            Command::ShowSource(line) => {
+                if let (Some(r), Some(tt)) = (&mut self.rerun, &self.timetravel) {
+                    r.pinned = Some((tt.current().step, line));
+                }
+            }
             Command::FocusFilter => self.focus_filter = true,
             Command::CopyBreadcrumb => {
                 let text = self.breadcrumb_text();
@@ -652,6 +679,7 @@ impl eframe::App for App {
             self.theme_applied = Some(self.settings.theme);
         }
         self.drain_tasks();
+        self.poll_rerun();
         for c in std::mem::take(&mut self.commands) {
             self.apply(c);
         }

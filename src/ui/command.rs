@@ -44,6 +44,12 @@ pub enum Command {
     StepOut,
     /// Back out to the `depth`-th execution of the breadcrumb (0: the root).
     StepOutTo(usize),
+    /// Stop the running re-execution.
+    CancelRerun,
+    /// Re-execute the open tree again (e.g. after a cancel).
+    Rerun,
+    /// Show this line in the source pane until the cursor moves (a trap frame, a log line).
+    ShowSource(crate::rerun::SourceLine),
     /// Focus the filter field of the current screen.
     FocusFilter,
     CopyBreadcrumb,

@@ -18,6 +18,8 @@ pub enum DialogPurpose {
     ExportDatabase,
     /// Save the open execution's history as JSON.
     ExportExecution,
+    /// Pick the folder of the workflow's source (when the database does not store it).
+    SourceFolder,
 }
 
 /// Called with the chosen path (`None` when the user cancelled), from any thread.
@@ -49,6 +51,10 @@ impl FileDialogs for RfdDialogs {
             }
             DialogPurpose::AddFolder => {
                 let f = dialog.set_title("Add a folder of replicas").pick_folder();
+                runtime.spawn(async move { reply(path(f.await)) });
+            }
+            DialogPurpose::SourceFolder => {
+                let f = dialog.set_title("The workflow's source folder").pick_folder();
                 runtime.spawn(async move { reply(path(f.await)) });
             }
             DialogPurpose::ImportConfig => {

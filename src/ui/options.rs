@@ -17,6 +17,8 @@ pub struct AppOptions {
     pub demo_dir: PathBuf,
     /// Where restored databases are kept.
     pub cache_dir: PathBuf,
+    /// Where compiled workflow components are kept.
+    pub component_cache: PathBuf,
     /// File dialogs (rfd in the app; scripted in tests).
     pub dialogs: Box<dyn FileDialogs>,
     /// Settings to start with instead of the remembered ones (tests).
@@ -36,6 +38,7 @@ impl Default for AppOptions {
             open: None,
             demo_dir: crate::cli::demo_dir(),
             cache_dir: crate::litestream::cache::default_dir(),
+            component_cache: crate::rerun::default_cache_dir(),
             dialogs: Box::new(RfdDialogs),
             settings: None,
             now: None,

@@ -61,6 +61,11 @@ pub enum TaskMsg {
         task: u64,
         result: Result<Box<LoadedTree>, String>,
     },
+    /// Source files of a re-execution, by DWARF path.
+    SourceFiles {
+        task: u64,
+        result: Result<HashMap<String, Arc<str>>, String>,
+    },
     /// A file was written (export); the message says what and where.
     Saved {
         result: Result<String, String>,

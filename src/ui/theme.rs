@@ -79,3 +79,13 @@ pub fn error_color(dark: bool) -> Color32 {
 pub fn warn_color(dark: bool) -> Color32 {
     if dark { Color32::from_rgb(240, 190, 90) } else { Color32::from_rgb(150, 100, 0) }
 }
+
+/// Color of good news (a re-execution that agrees with its log).
+pub fn ok_color(dark: bool) -> Color32 {
+    StepColor::Response.color(dark)
+}
+
+/// Background of the highlighted source line.
+pub fn highlight_color(dark: bool) -> Color32 {
+    if dark { Color32::from_rgba_unmultiplied(90, 140, 255, 60) } else { Color32::from_rgba_unmultiplied(60, 110, 230, 45) }
+}

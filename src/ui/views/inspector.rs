@@ -4,11 +4,12 @@
 
 use crate::obelisk::{Event, LogContent, ResponseKind, describe};
 use crate::replay::{ReplayState, RequestTarget, Step};
+use crate::rerun::Report;
 use crate::ui::command::Command;
 use crate::ui::model::timetravel::TimeTravel;
 use crate::ui::theme;
 
-pub fn ui(tt: &mut TimeTravel, ui: &mut egui::Ui, commands: &mut Vec<Command>) {
+pub fn ui(tt: &mut TimeTravel, report: Option<&Report>, ui: &mut egui::Ui, commands: &mut Vec<Command>) {
     let Some(state) = tt.state() else {
         ui.label("No steps.");
         return;
@@ -26,6 +27,9 @@ pub fn ui(tt: &mut TimeTravel, ui: &mut egui::Ui, commands: &mut Vec<Command>) {
             ui.label(&r.detail);
         }
         ui.separator();
+        if let Some(report) = report {
+            super::step_code::ui(tt, report, ui, commands);
+        }
         summary(ui, &state);
         if let Some(received) = &state.received {
             section(ui, "Received at this step", true, |ui| {
@@ -100,7 +104,7 @@ pub fn ui(tt: &mut TimeTravel, ui: &mut egui::Ui, commands: &mut Vec<Command>) {
     });
 }
 
-fn section(ui: &mut egui::Ui, title: &str, open: bool, body: impl FnOnce(&mut egui::Ui)) {
+pub(super) fn section(ui: &mut egui::Ui, title: &str, open: bool, body: impl FnOnce(&mut egui::Ui)) {
     egui::CollapsingHeader::new(title).default_open(open).show(ui, body);
 }
 

@@ -59,16 +59,31 @@ pub fn ui(app: &mut App, ui: &mut egui::Ui, commands: &mut Vec<Command>) {
         });
         super::scrubber::ui(tt, ui, commands);
     });
+    let report = app.rerun.as_ref().and_then(|r| r.report(&tt.current().id)).and_then(|r| r.as_ref().ok());
     let findings = tt.replay().map_or(0, |r| r.findings().len());
-    if findings > 0 {
-        egui::Panel::bottom("findings").resizable(true).default_size(110.0).show(ui, |ui| {
-            super::findings::ui(tt, ui, commands);
+    let outcome = report.filter(|r| super::outcome::has_findings(r));
+    if findings > 0 || outcome.is_some() {
+        egui::Panel::bottom("findings").resizable(true).default_size(130.0).show(ui, |ui| {
+            egui::ScrollArea::vertical().id_salt("outcome-scroll").show(ui, |ui| {
+                if let Some(report) = outcome {
+                    super::outcome::ui(tt, report, ui, commands);
+                }
+                if findings > 0 {
+                    super::findings::ui(tt, ui, commands);
+                }
+            });
             super::fill(ui);
         });
     }
     egui::Panel::right("inspector")
         .resizable(true)
         .default_size(460.0)
-        .show(ui, |ui| super::inspector::ui(tt, ui, commands));
+        .show(ui, |ui| super::inspector::ui(tt, report, ui, commands));
+    if let Some(model) = &mut app.rerun {
+        egui::Panel::bottom("source").resizable(true).default_size(300.0).show(ui, |ui| {
+            super::source::ui(tt, model, ui, commands);
+            super::fill(ui);
+        });
+    }
     egui::CentralPanel::default().show(ui, |ui| super::events::ui(tt, ui, commands));
 }

@@ -8,6 +8,11 @@ pub mod moto;
 pub mod tools;
 pub mod writer;
 
+/// Compiled components of the UI tests, shared by the tests of one build (written atomically).
+pub fn component_cache() -> std::path::PathBuf {
+    std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("components")
+}
+
 /// `<repo>` = the crate root.
 pub fn repo() -> std::path::PathBuf {
     std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))

@@ -23,6 +23,7 @@ pub fn options(cache: &Path) -> AppOptions {
         open: None,
         demo_dir: repo().join("assets/demo"),
         cache_dir: cache.to_path_buf(),
+        component_cache: crate::support::component_cache(),
         dialogs: Box::new(ScriptedDialogs::default()),
         settings: Some(Settings::default()),
         now: Some(now()),

@@ -1,0 +1,138 @@
+//! Re-execution of the open execution tree, for the source pane: the background
+//! [`RerunJob`] (compiling, then executions done of total; cancellable), the reports it
+//! returns, the source files they name (loaded by a second task), and the source line of each
+//! step (the re-executed event with the step's version, or the last one before it).
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use crate::obelisk::ExecutionId;
+use crate::rerun::{GuestLog, JobProgress, OutcomeKind, Report, RerunJob, SourceLine, Step};
+
+/// Where the source pane's text comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SourceOrigin {
+    /// Stored with the component in the database.
+    Database,
+    /// A folder the user picked.
+    Folder(PathBuf),
+}
+
+/// The state of re-executing one tree.
+pub struct RerunModel {
+    /// The database re-executed.
+    pub db: PathBuf,
+    /// The workflow executions of the tree, root first.
+    pub ids: Vec<ExecutionId>,
+    job: Option<RerunJob>,
+    pub progress: JobProgress,
+    /// Each execution's report, or why it could not be re-executed (missing or unsupported
+    /// component, ...).
+    pub reports: HashMap<ExecutionId, Result<Report, String>>,
+    /// The job itself failed (the database could not be read).
+    pub error: Option<String>,
+    pub cancelled: bool,
+    /// Source text by DWARF path.
+    pub files: HashMap<String, Arc<str>>,
+    pub origin: SourceOrigin,
+    /// Loading the source files.
+    pub files_task: Option<u64>,
+    /// A line shown instead of the cursor's (a clicked trap frame or log line); cleared when
+    /// the cursor moves.
+    pub pinned: Option<(usize, SourceLine)>,
+    /// The line the source pane last scrolled to.
+    pub scrolled_to: Option<(String, u32)>,
+}
+
+impl RerunModel {
+    /// A model for `job`, which re-executes `ids` of `db`.
+    pub fn new(db: PathBuf, ids: Vec<ExecutionId>, job: Option<RerunJob>) -> RerunModel {
+        let progress = job.as_ref().map(RerunJob::progress).unwrap_or(JobProgress {
+            compiling: false,
+            done: 0,
+            total: 0,
+            finished: true,
+        });
+        RerunModel {
+            db,
+            ids,
+            job,
+            progress,
+            reports: HashMap::new(),
+            error: None,
+            cancelled: false,
+            files: HashMap::new(),
+            origin: SourceOrigin::Database,
+            files_task: None,
+            pinned: None,
+            scrolled_to: None,
+        }
+    }
+
+    pub fn running(&self) -> bool {
+        self.job.is_some()
+    }
+
+    pub fn cancel(&mut self) {
+        if let Some(job) = &self.job {
+            job.cancel();
+            self.cancelled = true;
+        }
+    }
+
+    /// Reads the job's progress; returns true when it has just finished (its reports are in).
+    pub fn poll(&mut self) -> bool {
+        let Some(job) = &mut self.job else { return false };
+        self.progress = job.progress();
+        let Some(result) = job.take_result() else { return false };
+        self.job = None;
+        match result {
+            Ok(reruns) => {
+                for (id, r) in reruns {
+                    self.reports.insert(id, r.map_err(|e| e.to_string()));
+                }
+            }
+            Err(e) => self.error = Some(e.to_string()),
+        }
+        true
+    }
+
+    pub fn report(&self, id: &ExecutionId) -> Option<&Result<Report, String>> {
+        self.reports.get(id)
+    }
+
+    /// The re-executed event for a step with `version` (the last one at or before it, so a
+    /// response arriving shows the line that awaits it).
+    pub fn step_at<'r>(report: &'r Report, version: Option<u64>) -> Option<&'r Step> {
+        let v = version?;
+        report.steps.iter().rev().find(|s| s.version <= v)
+    }
+
+    /// The guest's log lines written by the time of the step with `version` (after the event
+    /// before it was matched: a log after event `v` is shown from step `v` on).
+    pub fn logs_until(report: &Report, version: Option<u64>) -> Vec<&GuestLog> {
+        let shown = |l: &&GuestLog| match (l.after_version, version) {
+            (None, _) => true,
+            (Some(a), Some(v)) => a <= v,
+            (Some(_), None) => false,
+        };
+        report.logs.iter().filter(shown).collect()
+    }
+
+    /// Where the report ends (trap, nondeterminism, blocked, pending), when it did not finish.
+    pub fn stop_line(report: &Report) -> Option<&SourceLine> {
+        match report.outcome {
+            OutcomeKind::Trapped => report.trap.as_ref()?.source.as_ref(),
+            OutcomeKind::Nondeterministic => report.nondeterminism.as_ref()?.source.as_ref(),
+            OutcomeKind::Blocked => report.blocked.as_ref()?.source.as_ref(),
+            OutcomeKind::Pending => report.pending.as_ref()?.source.as_ref(),
+            _ => None,
+        }
+    }
+
+    /// The text of `file`, when known.
+    pub fn file(&self, file: &str) -> Option<&Arc<str>> {
+        self.files.get(file)
+    }
+}

@@ -115,6 +115,9 @@ fn executions(real: &[ExecutionSummary], n: usize) -> Vec<ExecutionSummary> {
 }
 
 /// A copy of `db` where execution `LONG` has `EVENTS` more events (lock extensions).
+/// wf.serial(1, 2) of the 0.41.5 demo: two activity calls, two log lines.
+const SERIAL: &str = "E_01M86G6PD8CH6MWG9CWFCJT438";
+
 fn long_database(db: &Path, out: &Path) {
     std::fs::copy(db, out).expect("copy the database");
     let conn = rusqlite::Connection::open(out).expect("open the copy");
@@ -150,6 +153,7 @@ fn main() {
         settings: Some(Settings::default()),
         now: None,
         restore_gate: None,
+        rerun_gate: None,
         s3_credentials: None,
     };
 
@@ -206,4 +210,31 @@ fn main() {
     println!("ui_frames: {steps}-step execution open, stepping: {mean:.2} ms/frame (p95 {p95:.2})");
     let (mean, p95) = d.measure(50, |i| vec![key(if i % 2 == 0 { egui::Key::End } else { egui::Key::Home })]);
     println!("ui_frames: {steps}-step execution open, Home/End: {mean:.2} ms/frame (p95 {p95:.2})");
+
+    let demo41 = work.path().join("demo-0.41.5.sqlite");
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures/obelisk/0.41.5/demo.sqlite");
+    std::fs::copy(&fixture, &demo41).expect("copy the 0.41.5 demo");
+    let mut d = Driver::new(options(Some(demo41.display().to_string())));
+    d.until("executions", |a| a.executions.is_some());
+    source_pane(&mut d);
+}
+
+/// The source pane: wf.serial of the real 0.41.5 demo (its component and source are stored),
+/// re-executed in the background, then frames with the pane open.
+fn source_pane(d: &mut Driver) {
+    let t = Instant::now();
+    d.app.push(Command::OpenExecution(SERIAL.parse().expect("an execution ID")));
+    d.until("the re-execution and its source", |a| {
+        a.rerun.as_ref().is_some_and(|r| !r.running() && r.files_task.is_none() && !r.files.is_empty())
+    });
+    println!(
+        "ui_frames: {SERIAL} re-executed and its source read in {:.2} s (background, first compile included)",
+        t.elapsed().as_secs_f64()
+    );
+    let steps = d.app.timetravel.as_ref().expect("time travel").len();
+    let (mean, p95) = d.measure(200, |_| Vec::new());
+    println!("ui_frames: source pane open, idle:     {mean:.2} ms/frame (p95 {p95:.2})");
+    let (mean, p95) =
+        d.measure(200, |i| vec![key(if (i / steps) % 2 == 0 { egui::Key::ArrowRight } else { egui::Key::ArrowLeft })]);
+    println!("ui_frames: source pane open, stepping: {mean:.2} ms/frame (p95 {p95:.2})");
 }

@@ -14,8 +14,7 @@ use crate::litestream::Cancel;
 use crate::obelisk::ExecutionId;
 use crate::rerun::{
     Compiled, OutcomeKind, Prepared, Report, RerunError, Rerunner, RunOptions, SourceFiles, SourceLine,
-    default_cache_dir,
-    rerun_database, short_path,
+    default_cache_dir, rerun_database, short_path,
 };
 
 /// The options of `rerun`.

@@ -59,7 +59,11 @@ mod tests {
         assert_eq!(
             d,
             vec![
-                FieldDiff { path: "kind.max_inclusive".into(), recorded: Some(json!(999)), produced: Some(json!(1999)) },
+                FieldDiff {
+                    path: "kind.max_inclusive".into(),
+                    recorded: Some(json!(999)),
+                    produced: Some(json!(1999))
+                },
                 FieldDiff { path: "value".into(), recorded: Some(json!([0, 0, 0, 0, 0, 0, 2, 181])), produced: None },
             ]
         );

@@ -51,12 +51,23 @@ impl RerunJob {
     /// Starts `request` on its own thread with `rerunner` (shared, so components compiled once
     /// stay prepared for the next job).
     pub fn spawn(rerunner: Arc<Rerunner>, request: RerunRequest) -> RerunJob {
+        RerunJob::spawn_after(rerunner, request, |_| {})
+    }
+
+    /// Like [`RerunJob::spawn`], but the thread first calls `before` (tests hold a job there
+    /// until they cancel it or let it go).
+    pub fn spawn_after(
+        rerunner: Arc<Rerunner>,
+        request: RerunRequest,
+        before: impl FnOnce(&Cancel) + Send + 'static,
+    ) -> RerunJob {
         let shared = Arc::new(Shared::default());
         let cancel = Cancel::new();
         let (r, s, c) = (rerunner.clone(), shared.clone(), cancel.clone());
         let thread = std::thread::Builder::new()
             .name("rerun".into())
             .spawn(move || {
+                before(&c);
                 let result = run(&r, &request, &s, &c);
                 *s.result.lock().unwrap_or_else(|p| p.into_inner()) = Some(result);
             })

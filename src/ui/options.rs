@@ -28,6 +28,8 @@ pub struct AppOptions {
     /// When set, a restore waits at its first progress report until the gate opens or the
     /// restore is cancelled (tests cancel a running restore deterministically).
     pub restore_gate: Option<Gate>,
+    /// When set, a re-execution waits before it starts until the gate opens or it is cancelled.
+    pub rerun_gate: Option<Gate>,
     /// S3 access key and secret to use instead of the environment (tests; never saved).
     pub s3_credentials: Option<(String, String)>,
 }
@@ -43,6 +45,7 @@ impl Default for AppOptions {
             settings: None,
             now: None,
             restore_gate: None,
+            rerun_gate: None,
             s3_credentials: None,
         }
     }

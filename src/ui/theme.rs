@@ -87,5 +87,9 @@ pub fn ok_color(dark: bool) -> Color32 {
 
 /// Background of the highlighted source line.
 pub fn highlight_color(dark: bool) -> Color32 {
-    if dark { Color32::from_rgba_unmultiplied(90, 140, 255, 60) } else { Color32::from_rgba_unmultiplied(60, 110, 230, 45) }
+    if dark {
+        Color32::from_rgba_unmultiplied(90, 140, 255, 60)
+    } else {
+        Color32::from_rgba_unmultiplied(60, 110, 230, 45)
+    }
 }

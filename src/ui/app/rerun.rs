@@ -51,8 +51,15 @@ impl App {
                 return;
             }
         };
-        let request = RerunRequest { db: db.clone(), ids: ids.clone(), component: None, fuel: RunOptions::default().fuel };
-        self.rerun = Some(RerunModel::new(db, ids, Some(RerunJob::spawn(rerunner, request))));
+        let request =
+            RerunRequest { db: db.clone(), ids: ids.clone(), component: None, fuel: RunOptions::default().fuel };
+        let gate = self.rerun_gate.clone();
+        let job = RerunJob::spawn_after(rerunner, request, move |cancel| {
+            if let Some(g) = gate {
+                g.wait_unless(|| cancel.is_cancelled());
+            }
+        });
+        self.rerun = Some(RerunModel::new(db, ids, Some(job)));
     }
 
     /// The engine, made on first use and kept (compiled components stay prepared).

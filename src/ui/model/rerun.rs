@@ -104,7 +104,7 @@ impl RerunModel {
 
     /// The re-executed event for a step with `version` (the last one at or before it, so a
     /// response arriving shows the line that awaits it).
-    pub fn step_at<'r>(report: &'r Report, version: Option<u64>) -> Option<&'r Step> {
+    pub fn step_at(report: &Report, version: Option<u64>) -> Option<&Step> {
         let v = version?;
         report.steps.iter().rev().find(|s| s.version <= v)
     }
@@ -112,10 +112,11 @@ impl RerunModel {
     /// The guest's log lines written by the time of the step with `version` (after the event
     /// before it was matched: a log after event `v` is shown from step `v` on).
     pub fn logs_until(report: &Report, version: Option<u64>) -> Vec<&GuestLog> {
+        // The guest first runs once locked (v1): a log before its first call is shown from there.
         let shown = |l: &&GuestLog| match (l.after_version, version) {
-            (None, _) => true,
+            (None, Some(v)) => v >= 1,
             (Some(a), Some(v)) => a <= v,
-            (Some(_), None) => false,
+            (_, None) => false,
         };
         report.logs.iter().filter(shown).collect()
     }

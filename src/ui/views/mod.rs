@@ -12,9 +12,9 @@ mod outcome;
 mod restore_points;
 mod scrubber;
 mod source;
-mod step_code;
 pub mod sources;
 mod status;
+mod step_code;
 mod tenants;
 mod timetravel;
 

@@ -24,24 +24,28 @@ pub fn ui(tt: &TimeTravel, report: &Report, ui: &mut egui::Ui, commands: &mut Ve
             if ui.link(format!("trap: {reason}")).on_hover_text("Jump to the last step").clicked() {
                 commands.push(Command::SetStep(last));
             }
-            for frame in trap.map(|t| t.frames.as_slice()).unwrap_or_default() {
-                let at = match (&frame.file, frame.line) {
-                    (Some(f), Some(l)) => format!("{}:{l}", short_path(f)),
-                    _ => "?".into(),
-                };
-                let text = format!("  {at}  {}", frame.func);
-                match (&frame.file, frame.line, frame.user_code) {
-                    (Some(file), Some(line), true) => {
-                        if ui.link(text).on_hover_text("Show this line").clicked() {
-                            commands.push(Command::SetStep(last));
-                            let func = Some(frame.func.clone());
-                            commands.push(Command::ShowSource(SourceLine { file: file.clone(), line, column: None, func }));
-                        }
-                    }
-                    _ => {
-                        ui.weak(text);
-                    }
+            let frames = trap.map(|t| t.frames.as_slice()).unwrap_or_default();
+            // The workflow's own frames first, as links to their line; the rest folded.
+            for frame in frames.iter().filter(|f| f.user_code) {
+                let (Some(file), Some(line)) = (&frame.file, frame.line) else { continue };
+                let text = format!("  {}:{line}  {}", short_path(file), frame.func);
+                if ui.link(text).on_hover_text("Show this line").clicked() {
+                    commands.push(Command::SetStep(last));
+                    let func = Some(frame.func.clone());
+                    commands.push(Command::ShowSource(SourceLine { file: file.clone(), line, column: None, func }));
                 }
+            }
+            let others = frames.iter().filter(|f| !f.user_code).count();
+            if others > 0 {
+                ui.collapsing(format!("all {} frames ({others} outside the workflow's code)", frames.len()), |ui| {
+                    for frame in frames {
+                        let at = match (&frame.file, frame.line) {
+                            (Some(f), Some(l)) => format!("{}:{l}", short_path(f)),
+                            _ => "?".into(),
+                        };
+                        ui.weak(format!("  {at}  {}", frame.func));
+                    }
+                });
             }
         }
         OutcomeKind::Nondeterministic => {
@@ -79,7 +83,12 @@ pub fn ui(tt: &TimeTravel, report: &Report, ui: &mut egui::Ui, commands: &mut Ve
         }
         OutcomeKind::Blocked => {
             let Some(b) = &report.blocked else { return };
-            let text = format!("blocked at v{} in {}: waits for {} (not in the log)", b.version, b.join_set_id, b.waiting_for.join(", "));
+            let text = format!(
+                "blocked at v{} in {}: waits for {} (not in the log)",
+                b.version,
+                b.join_set_id,
+                b.waiting_for.join(", ")
+            );
             if ui.link(text).on_hover_text("Jump to the step").clicked() {
                 commands.push(Command::SetStep(step_of(b.version).unwrap_or(last)));
             }

@@ -26,7 +26,8 @@ pub fn shown<'a>(tt: &TimeTravel, model: &'a RerunModel) -> Shown<'a> {
     let step = tt.current().step;
     let report = match model.report(id) {
         Some(Ok(r)) => r,
-        Some(Err(e)) => return Shown { line: None, note: e.clone(), report: None },
+        // The status line above says why.
+        Some(Err(_)) => return Shown { line: None, note: String::new(), report: None },
         None => {
             let note = if model.ids.contains(id) { "" } else { "not a workflow execution: nothing to re-execute" };
             return Shown { line: None, note: note.into(), report: None };
@@ -39,9 +40,11 @@ pub fn shown<'a>(tt: &TimeTravel, model: &'a RerunModel) -> Shown<'a> {
     }
     let rows = tt.rows();
     // A response has no version: it belongs to the event before it.
-    let version = rows.get(..=step.min(rows.len().saturating_sub(1))).and_then(|r| r.iter().rev().find_map(|r| r.version));
+    let version =
+        rows.get(..=step.min(rows.len().saturating_sub(1))).and_then(|r| r.iter().rev().find_map(|r| r.version));
     let last_matched = report.steps.last().map(|s| s.version);
-    let beyond = matches!((version, last_matched), (Some(v), Some(m)) if v > m) || (last_matched.is_none() && version.is_some_and(|v| v > 1));
+    let beyond = matches!((version, last_matched), (Some(v), Some(m)) if v > m)
+        || (last_matched.is_none() && version.is_some_and(|v| v > 1));
     if beyond && let Some(line) = RerunModel::stop_line(report) {
         return Shown { line: Some(line.clone()), note: report.outcome.as_str().to_owned(), report: Some(report) };
     }
@@ -69,28 +72,29 @@ pub fn ui(tt: &TimeTravel, model: &mut RerunModel, ui: &mut egui::Ui, commands: 
         });
     });
     let shown = shown(tt, model);
-    let file = shown
-        .line
-        .as_ref()
-        .map(|l| l.file.clone())
-        .or_else(|| shown.report.and_then(|r| r.steps.iter().find_map(|s| s.source.as_ref().map(|l| l.file.clone()))));
-    ui.horizontal(|ui| {
-        match &shown.line {
-            Some(l) => {
-                let text = model.file(&l.file).and_then(|t| t.lines().nth(l.line as usize - 1)).unwrap_or("").trim();
-                ui.strong(format!("{}:{}", short_path(&l.file), l.line)).on_hover_text(&l.file);
-                ui.weak(&shown.note);
-                ui.monospace(text);
-            }
-            None => {
-                ui.weak(&shown.note);
-            }
+    let file =
+        shown.line.as_ref().map(|l| l.file.clone()).or_else(|| {
+            shown.report.and_then(|r| r.steps.iter().find_map(|s| s.source.as_ref().map(|l| l.file.clone())))
+        });
+    ui.horizontal(|ui| match &shown.line {
+        Some(l) => {
+            let text = model.file(&l.file).and_then(|t| t.lines().nth(l.line as usize - 1)).unwrap_or("").trim();
+            ui.strong(format!("{}:{}", short_path(&l.file), l.line)).on_hover_text(&l.file);
+            ui.weak(&shown.note);
+            ui.monospace(text);
+        }
+        None => {
+            ui.weak(&shown.note);
         }
     });
     let Some(file) = file else { return };
     let Some(text) = model.file(&file).cloned() else {
         ui.horizontal(|ui| {
-            let why = if model.files_task.is_some() { "reading the source…" } else { "the source is not stored in the database" };
+            let why = if model.files_task.is_some() {
+                "reading the source…"
+            } else {
+                "the source is not stored in the database"
+            };
             ui.label(format!("{}: {why}", short_path(&file)));
             if ui.button("Choose source folder…").clicked() {
                 commands.push(Command::Dialog(DialogPurpose::SourceFolder));
@@ -117,7 +121,9 @@ fn status(tt: &TimeTravel, model: &RerunModel, ui: &mut egui::Ui, commands: &mut
             if p.compiling {
                 ui.label("compiling the workflow's component (first time only)…");
             } else {
-                ui.label(format!("re-executing {} of {}", (p.done + 1).min(p.total.max(1)), p.total.max(1)));
+                // Before the job counts them, the tree's workflow executions.
+                let total = if p.total > 0 { p.total } else { model.ids.len() }.max(1);
+                ui.label(format!("re-executing {} of {total}", (p.done + 1).min(total)));
             }
             if ui.button("Cancel").clicked() {
                 commands.push(Command::CancelRerun);

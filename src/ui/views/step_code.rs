@@ -11,16 +11,23 @@ use crate::ui::model::timetravel::TimeTravel;
 pub fn ui(tt: &TimeTravel, report: &Report, ui: &mut egui::Ui, commands: &mut Vec<Command>) {
     let step = tt.current().step;
     let rows = tt.rows();
-    let version = rows.get(..=step.min(rows.len().saturating_sub(1))).and_then(|r| r.iter().rev().find_map(|r| r.version));
+    let version =
+        rows.get(..=step.min(rows.len().saturating_sub(1))).and_then(|r| r.iter().rev().find_map(|r| r.version));
     let at = RerunModel::step_at(report, version);
     let exact = at.filter(|s| Some(s.version) == rows.get(step).and_then(|r| r.version));
     super::inspector::section(ui, "Re-executed code", true, |ui| {
         match exact {
             Some(s) => {
-                let line = s.source.as_ref().map(|l| format!(" at {}:{}", short_path(&l.file), l.line)).unwrap_or_default();
+                let line =
+                    s.source.as_ref().map(|l| format!(" at {}:{}", short_path(&l.file), l.line)).unwrap_or_default();
                 ui.label(format!("v{} {} by {}{line}", s.version, s.event_type, s.call));
                 if let Some(received) = &s.received {
-                    super::json_tree::ui(ui, "the guest received", received, egui::Id::unique(("guest-received", step)));
+                    super::json_tree::ui(
+                        ui,
+                        "the guest received",
+                        received,
+                        egui::Id::unique(("guest-received", step)),
+                    );
                 }
             }
             None => {

@@ -28,6 +28,7 @@ pub fn options(cache: &Path) -> AppOptions {
         settings: Some(Settings::default()),
         now: Some(now()),
         restore_gate: None,
+        rerun_gate: None,
         s3_credentials: None,
     }
 }

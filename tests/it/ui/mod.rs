@@ -13,5 +13,6 @@ mod restore_failure;
 mod restore_points;
 mod s3_source;
 mod screenshots;
+mod source_pane;
 mod tenants_table;
 mod v3_restore;

@@ -11,8 +11,11 @@ pub enum RerunError {
     #[error(transparent)]
     Obelisk(#[from] ObeliskError),
     /// The database does not store the component the execution ran with.
-    #[error("{path}: the component {digest} of {execution_id} is not stored in this database{hint}")]
-    ComponentMissing { path: String, digest: String, execution_id: String, hint: String },
+    #[error(
+        "{path}: the component {digest} of {execution_id} is not stored in this database{}: pass the .wasm with --component",
+        predates_note(*.predates)
+    )]
+    ComponentMissing { path: String, digest: String, execution_id: String, predates: bool },
     /// The bytes are not a WebAssembly component (a truncated file, a core module, not WASM).
     #[error("{what}: not a WebAssembly component: {reason}")]
     NotAComponent { what: String, reason: String },
@@ -34,4 +37,9 @@ pub enum RerunError {
     /// Reading or writing a file (the component, the compile cache).
     #[error("{path}: {reason}")]
     Io { path: String, reason: String },
+}
+
+/// Why a database has no component store at all.
+pub fn predates_note(predates: bool) -> &'static str {
+    if predates { " (Obelisk stores components in the database since 0.39; this one predates that)" } else { "" }
 }

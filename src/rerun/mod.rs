@@ -34,7 +34,7 @@ mod worker;
 
 pub use diff::{FieldDiff, field_diff};
 pub use engine::{Compiled, Prepared, Rerunner, default_cache_dir};
-pub use error::RerunError;
+pub use error::{RerunError, predates_note};
 pub use imports::{Import, ImportKind};
 pub use input::ExecutionInput;
 pub use keys::Key;
@@ -65,18 +65,16 @@ pub fn stored_component(
 ) -> Result<Arc<Prepared>, RerunError> {
     let digest = input.component.component_digest;
     let path = db.path().display().to_string();
-    let missing = |hint: &str| RerunError::ComponentMissing {
+    let missing = |predates: bool| RerunError::ComponentMissing {
         path: path.clone(),
         digest: digest.to_string(),
         execution_id: input.id.to_string(),
-        hint: hint.to_owned(),
+        predates,
     };
     if !db.has_file_store() {
-        return Err(missing(
-            " (Obelisk stores components in the database since 0.39; this one predates that): pass the .wasm with --component",
-        ));
+        return Err(missing(true));
     }
-    let bytes = db.stored_file(&digest)?.ok_or_else(|| missing(": pass the .wasm with --component"))?;
+    let bytes = db.stored_file(&digest)?.ok_or_else(|| missing(false))?;
     rerunner.prepare(digest, &bytes, &format!("{path} t_file {digest}"))
 }
 

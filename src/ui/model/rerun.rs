@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use crate::obelisk::ExecutionId;
-use crate::rerun::{GuestLog, JobProgress, OutcomeKind, Report, RerunJob, SourceLine, Step};
+use crate::rerun::{GuestLog, JobProgress, OutcomeKind, Report, RerunError, RerunJob, SourceLine, Step, predates_note};
 
 /// Where the source pane's text comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -90,7 +90,7 @@ impl RerunModel {
         match result {
             Ok(reruns) => {
                 for (id, r) in reruns {
-                    self.reports.insert(id, r.map_err(|e| e.to_string()));
+                    self.reports.insert(id, r.map_err(|e| in_words(&e)));
                 }
             }
             Err(e) => self.error = Some(e.to_string()),
@@ -135,5 +135,16 @@ impl RerunModel {
     /// The text of `file`, when known.
     pub fn file(&self, file: &str) -> Option<&Arc<str>> {
         self.files.get(file)
+    }
+}
+
+/// An error for the pane: the database's path is already on screen, and the app has no
+/// `--component`.
+fn in_words(e: &RerunError) -> String {
+    match e {
+        RerunError::ComponentMissing { digest, predates, .. } => {
+            format!("the component {digest} is not stored in this database{}", predates_note(*predates))
+        }
+        other => other.to_string(),
     }
 }

@@ -57,6 +57,11 @@ pub fn shown<'a>(tt: &TimeTravel, model: &'a RerunModel) -> Shown<'a> {
     }
 }
 
+/// True when the cursor's execution has a report with source lines (the pane shows code).
+pub fn has_code(tt: &TimeTravel, model: &RerunModel) -> bool {
+    matches!(model.report(&tt.current().id), Some(Ok(r)) if r.steps.iter().any(|s| s.source.is_some()) || r.trap.is_some())
+}
+
 pub fn ui(tt: &TimeTravel, model: &mut RerunModel, ui: &mut egui::Ui, commands: &mut Vec<Command>) {
     let dark = ui.visuals().dark_mode;
     ui.horizontal(|ui| {
@@ -185,7 +190,9 @@ fn code(ui: &mut egui::Ui, text: &str, line: Option<u32>, scroll: bool, dark: bo
             let band = egui::Rect::from_x_y_ranges(rect.x_range().union(ui.clip_rect().x_range()), r.y_range());
             painter.rect_filled(band, 0.0, theme::highlight_color(dark));
             if scroll {
-                ui.scroll_to_rect(band, Some(egui::Align::Center));
+                // Centre the line vertically; horizontally, back to the line numbers.
+                let left = egui::Rect::from_x_y_ranges(rect.min.x..=rect.min.x + 1.0, r.y_range());
+                ui.scroll_to_rect(left, Some(egui::Align::Center));
             }
         }
         painter.galley(rect.min, numbers, ui.visuals().weak_text_color());

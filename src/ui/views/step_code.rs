@@ -22,6 +22,13 @@ pub fn ui(tt: &TimeTravel, report: &Report, ui: &mut egui::Ui, commands: &mut Ve
                     s.source.as_ref().map(|l| format!(" at {}:{}", short_path(&l.file), l.line)).unwrap_or_default();
                 ui.label(format!("v{} {} by {}{line}", s.version, s.event_type, s.call));
                 if let Some(received) = &s.received {
+                    // The value itself first (a response's result), then the whole response.
+                    if let Some(result) = received.get("result").or_else(|| received.get("value")) {
+                        ui.horizontal(|ui| {
+                            ui.weak("returned to the code:");
+                            ui.monospace(compact(result));
+                        });
+                    }
                     super::json_tree::ui(
                         ui,
                         "the guest received",
@@ -31,7 +38,16 @@ pub fn ui(tt: &TimeTravel, report: &Report, ui: &mut egui::Ui, commands: &mut Ve
                 }
             }
             None => {
-                ui.weak("this step was not made by a call of the workflow's code");
+                let last_matched = report.steps.last().map(|s| s.version);
+                let beyond = matches!((version, last_matched), (Some(v), Some(m)) if v > m);
+                match RerunModel::stop_line(report).filter(|_| beyond) {
+                    Some(l) => {
+                        ui.label(format!("the code {} at {}:{}", report.outcome.as_str(), short_path(&l.file), l.line));
+                    }
+                    None => {
+                        ui.weak("this step was not made by a call of the workflow's code");
+                    }
+                }
             }
         }
         let logs = RerunModel::logs_until(report, version);
@@ -70,4 +86,16 @@ fn prefix(s: &str, len: usize) -> &str {
         n -= 1;
     }
     &s[..n]
+}
+
+/// `{"ok":{"type":"u32","value":3}}` as `ok 3`; other values as compact JSON.
+fn compact(v: &serde_json::Value) -> String {
+    let typed = |v: &serde_json::Value| v.get("value").map(|x| x.to_string());
+    match v.as_object() {
+        Some(m) if m.len() == 1 => {
+            let (k, inner) = m.iter().next().expect("one entry");
+            format!("{k} {}", typed(inner).unwrap_or_else(|| inner.to_string()))
+        }
+        _ => v.to_string(),
+    }
 }

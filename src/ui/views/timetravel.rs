@@ -80,10 +80,17 @@ pub fn ui(app: &mut App, ui: &mut egui::Ui, commands: &mut Vec<Command>) {
         .default_size(460.0)
         .show(ui, |ui| super::inspector::ui(tt, report, ui, commands));
     if let Some(model) = &mut app.rerun {
-        egui::Panel::bottom("source").resizable(true).default_size(300.0).show(ui, |ui| {
-            super::source::ui(tt, model, ui, commands);
-            super::fill(ui);
-        });
+        // The code view when there is code to show; otherwise just the status line.
+        if super::source::has_code(tt, model) {
+            egui::Panel::bottom("source").resizable(true).default_size(300.0).show(ui, |ui| {
+                super::source::ui(tt, model, ui, commands);
+                super::fill(ui);
+            });
+        } else {
+            egui::Panel::bottom("source-status")
+                .resizable(false)
+                .show(ui, |ui| super::source::ui(tt, model, ui, commands));
+        }
     }
     egui::CentralPanel::default().show(ui, |ui| super::events::ui(tt, ui, commands));
 }

@@ -31,6 +31,8 @@ fn screenshots_of_the_main_screens() {
 
     h.get_by_label(PARENT).click();
     wait_for(&mut h, "the replay", |a| a.timetravel.is_some());
+    // The bundled demo predates stored components: the source pane says so (once it tried).
+    wait_for(&mut h, "the re-execution", |a| a.rerun.as_ref().is_some_and(|r| !r.running()));
     // The step where the child's result is received.
     let target = {
         let tt = h.state().timetravel.as_ref().unwrap();
@@ -66,6 +68,8 @@ fn light_theme_and_double_scale() {
     wait_for(&mut h, "executions", |a| a.executions.is_some());
     h.get_by_label(PARENT).click();
     wait_for(&mut h, "the replay", |a| a.timetravel.is_some());
+    // The bundled demo predates stored components: the source pane says so (once it tried).
+    wait_for(&mut h, "the re-execution", |a| a.rerun.as_ref().is_some_and(|r| !r.running()));
     for _ in 0..5 {
         h.key_press(Key::ArrowRight);
     }
@@ -83,9 +87,50 @@ fn light_theme_and_double_scale() {
     wait_for(&mut h, "executions", |a| a.executions.is_some());
     h.get_by_label(PARENT).click();
     wait_for(&mut h, "the replay", |a| a.timetravel.is_some());
+    // The bundled demo predates stored components: the source pane says so (once it tried).
+    wait_for(&mut h, "the re-execution", |a| a.rerun.as_ref().is_some_and(|r| !r.running()));
     h.key_press(Key::End);
     h.run_steps(3);
     let image = h.render().expect("a 2x frame");
     assert_eq!((image.width(), image.height()), (2800, 1800));
     h.get_by_label_contains("Step 9 / 9");
+}
+
+/// The source pane on the real 0.41.5 demo: wf.serial at its first join-next (the guest
+/// receives the first activity's result), and wf.panicky at its trap.
+#[test]
+fn screenshot_of_the_source_pane() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("demo-0.41.5.sqlite");
+    std::fs::copy(crate::support::fixtures::shared().join("fixtures/obelisk/0.41.5/demo.sqlite"), &db).unwrap();
+    let mut results = egui_kittest::SnapshotResults::default();
+    for (id, version, name) in [
+        ("E_01M86G6PD8CH6MWG9CWFCJT438", Some(4), "source-pane"),
+        ("E_01M86G6PK39G1R9KFM2F4BW3T9", None, "source-pane-trap"),
+    ] {
+        let mut opts = options(dir.path());
+        opts.open = Some(db.display().to_string());
+        let mut h = harness(opts);
+        h.set_render_cursor(false);
+        wait_for(&mut h, "executions", |a| a.executions.is_some());
+        h.get_by_label(id).click();
+        wait_for(&mut h, "the replay", |a| a.timetravel.is_some());
+        wait_for(&mut h, "the re-execution and its source", |a| {
+            a.rerun.as_ref().is_some_and(|r| !r.running() && r.files_task.is_none() && !r.files.is_empty())
+        });
+        let target = {
+            let tt = h.state().timetravel.as_ref().unwrap();
+            match version {
+                Some(v) => tt.rows().iter().position(|r| r.version == Some(v)).unwrap(),
+                None => tt.len() - 1,
+            }
+        };
+        while h.state().timetravel.as_ref().unwrap().current().step < target {
+            h.key_press(Key::ArrowRight);
+            h.run_steps(1);
+        }
+        h.run_steps(3);
+        h.snapshot_options(name, &snapshot_options());
+        results.extend_harness(&mut h);
+    }
 }

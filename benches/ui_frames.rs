@@ -234,7 +234,8 @@ fn source_pane(d: &mut Driver) {
     let steps = d.app.timetravel.as_ref().expect("time travel").len();
     let (mean, p95) = d.measure(200, |_| Vec::new());
     println!("ui_frames: source pane open, idle:     {mean:.2} ms/frame (p95 {p95:.2})");
-    let (mean, p95) =
-        d.measure(200, |i| vec![key(if (i / steps) % 2 == 0 { egui::Key::ArrowRight } else { egui::Key::ArrowLeft })]);
+    let (mean, p95) = d.measure(200, |i| {
+        vec![key(if (i / steps).is_multiple_of(2) { egui::Key::ArrowRight } else { egui::Key::ArrowLeft })]
+    });
     println!("ui_frames: source pane open, stepping: {mean:.2} ms/frame (p95 {p95:.2})");
 }

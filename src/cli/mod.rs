@@ -9,6 +9,7 @@ mod progress_bar;
 mod replay_cmds;
 mod replay_text;
 mod rerun_cmd;
+mod upgrade_cmd;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -154,6 +155,37 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Before a deploy: re-execute the unfinished workflow executions of every tenant of SOURCE
+    /// against a candidate build and report per tenant and execution: compatible,
+    /// nondeterministic (where, recorded vs produced), trapped, or error. Exit 0 when all are
+    /// compatible, 2 when any is not or a tenant could not be checked, 1 when the check cannot run.
+    UpgradeCheck {
+        /// A database, a replica folder, an `s3://` prefix, a `litestream.yml`, or a folder of
+        /// tenant replicas.
+        source: String,
+        #[command(flatten)]
+        s3: S3Args,
+        /// The candidate build of the workflow component (`.wasm`).
+        #[arg(long)]
+        component: PathBuf,
+        /// Check every workflow execution the candidate exports the function of, finished ones too.
+        #[arg(long)]
+        all: bool,
+        #[arg(long)]
+        json: bool,
+        /// Also write a JUnit XML report (one test case per execution) to this file.
+        #[arg(long, value_name = "FILE")]
+        junit: Option<PathBuf>,
+        /// Tenants checked at once.
+        #[arg(long, default_value_t = 4)]
+        parallel: usize,
+        /// Fuel (≈ WebAssembly instructions) per execution before it is stopped as looping.
+        #[arg(long, default_value_t = 2_000_000_000)]
+        fuel: u64,
+        /// No progress bar.
+        #[arg(long)]
+        no_progress: bool,
+    },
     /// Write an execution with its children (events, responses, logs, replayed states) as one
     /// JSON document, which `replay` and the app open again.
     Export {
@@ -260,6 +292,10 @@ fn run_command(command: Command) -> Result<ExitCode> {
         Command::Check { db, json } => replay_cmds::check(&db, json, &cancel),
         Command::Export { db, execution_id, output, json } => {
             replay_cmds::export(&db, &execution_id, &output, json, &cancel)
+        }
+        Command::UpgradeCheck { source, s3, component, all, json, junit, parallel, fuel, no_progress } => {
+            let cmd = upgrade_cmd::UpgradeCmd { source, s3, component, all, json, junit, parallel, fuel, no_progress };
+            upgrade_cmd::upgrade_check(&cmd, &cancel)
         }
         Command::Rerun { db, execution_ids, component, source_dir, fuel, json } => {
             let cmd = rerun_cmd::RerunCmd { execution_ids, component, source_dir, json, fuel };

@@ -84,6 +84,22 @@ impl Rerunner {
         &self.engine
     }
 
+    /// The functions `prepared` exports, as `namespace:package/interface.function`.
+    pub fn exported_functions(&self, prepared: &Prepared) -> Vec<String> {
+        use wasmtime::component::types::ComponentItem;
+        let mut out = Vec::new();
+        for (interface, item) in prepared.component.component_type().exports(&self.engine) {
+            if let ComponentItem::ComponentInstance(instance) = item.ty {
+                for (function, item) in instance.exports(&self.engine) {
+                    if matches!(item.ty, ComponentItem::ComponentFunc(_)) {
+                        out.push(format!("{interface}.{function}"));
+                    }
+                }
+            }
+        }
+        out
+    }
+
     /// True while a component is being compiled (or loaded from the cache).
     pub fn is_compiling(&self) -> bool {
         self.compiling.load(Ordering::Relaxed) > 0

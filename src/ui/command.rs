@@ -8,8 +8,8 @@ use crate::obelisk::ExecutionId;
 
 use super::app::Screen;
 use super::dialogs::DialogPurpose;
-use super::sources::SourceConfig;
 use super::theme::ThemeChoice;
+use crate::fleet::sources::SourceConfig;
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Command {

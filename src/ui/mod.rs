@@ -18,7 +18,6 @@ pub mod dialogs;
 pub mod model;
 pub mod options;
 pub mod settings;
-pub mod sources;
 pub mod tasks;
 pub mod theme;
 pub mod views;

@@ -5,8 +5,8 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use super::sources::SourceConfig;
 use super::theme::ThemeChoice;
+use crate::fleet::sources::SourceConfig;
 
 /// Key of the settings in eframe's storage.
 pub const STORAGE_KEY: &str = "chronoscope";

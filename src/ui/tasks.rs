@@ -15,7 +15,7 @@ use crate::replay::ReplayTree;
 
 use super::dialogs::DialogPurpose;
 use super::model::timetravel::StepRow;
-use super::sources::TenantRow;
+use crate::fleet::sources::TenantRow;
 
 /// An execution tree loaded for time travel, with everything the views need precomputed.
 pub struct LoadedTree {

@@ -13,3 +13,4 @@ mod restore_fixtures;
 mod s3_fixtures;
 mod s3_fleet;
 mod ui;
+mod upgrade_check;

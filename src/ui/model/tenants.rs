@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::ui::sources::TenantRow;
+use crate::fleet::sources::TenantRow;
 use crate::ui::tasks::Running;
 
 /// Columns the table sorts by.

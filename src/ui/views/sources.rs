@@ -1,9 +1,9 @@
 //! The sources panel: the demo, remembered sources, and forms to add an S3 prefix or a folder.
 
+use crate::fleet::sources::SourceConfig;
 use crate::ui::app::App;
 use crate::ui::command::Command;
 use crate::ui::dialogs::DialogPurpose;
-use crate::ui::sources::SourceConfig;
 
 /// The "add a source" forms (kept between frames; never saved: no secrets ever typed here).
 #[derive(Debug, Clone, Default)]

@@ -65,11 +65,12 @@ pub fn ui(app: &mut App, ui: &mut egui::Ui, commands: &mut Vec<Command>) {
     if findings > 0 || outcome.is_some() {
         egui::Panel::bottom("findings").resizable(true).default_size(130.0).show(ui, |ui| {
             egui::ScrollArea::vertical().id_salt("outcome-scroll").show(ui, |ui| {
-                if let Some(report) = outcome {
-                    super::outcome::ui(tt, report, ui, commands);
-                }
+                // What the log itself holds first, then what re-executing it found.
                 if findings > 0 {
                     super::findings::ui(tt, ui, commands);
+                }
+                if let Some(report) = outcome {
+                    super::outcome::ui(tt, report, ui, commands);
                 }
             });
             super::fill(ui);

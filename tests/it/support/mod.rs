@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod cli;
+pub mod components;
 pub mod fixtures;
 pub mod moto;
 pub mod tools;

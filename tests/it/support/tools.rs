@@ -50,6 +50,16 @@ pub fn wasm_tools() -> PathBuf {
     .clone()
 }
 
+/// A Python with `junitparser` 3.2.0 (PyPI; in the tools venv), to read JUnit reports back.
+pub fn python_with_junitparser() -> PathBuf {
+    static P: OnceLock<PathBuf> = OnceLock::new();
+    P.get_or_init(|| {
+        let check = Some(("-cimport junitparser; print(junitparser.version)", "3.2.0"));
+        resolve("CHRONOSCOPE_PYTHON", "python3", check, || vec![repo().join(".tools/venv/bin/python")])
+    })
+    .clone()
+}
+
 /// The `sqlite3` CLI (Debian package `sqlite3`).
 pub fn sqlite3() -> PathBuf {
     static P: OnceLock<PathBuf> = OnceLock::new();

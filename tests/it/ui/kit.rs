@@ -42,8 +42,17 @@ pub fn harness(options: AppOptions) -> Harness<'static, App> {
         .build_eframe(move |cc| App::new(cc, options))
 }
 
-/// Step frames until `ready(app)` holds; panics after 60 s with the app's last message.
+/// Step frames until `ready(app)` holds and no re-execution runs in the background (its end
+/// changes the layout: tests click what they see after it); panics after 60 s with the app's
+/// last message.
 pub fn wait_for(h: &mut Harness<'_, App>, what: &str, ready: impl Fn(&App) -> bool) {
+    wait_for_unsettled(h, what, |a| {
+        ready(a) && a.rerun.as_ref().is_none_or(|r| !r.running() && r.files_task.is_none())
+    });
+}
+
+/// [`wait_for`] without waiting for the background re-execution (for tests that hold it).
+pub fn wait_for_unsettled(h: &mut Harness<'_, App>, what: &str, ready: impl Fn(&App) -> bool) {
     let start = Instant::now();
     loop {
         h.step();

@@ -4,10 +4,10 @@
 
 use std::path::Path;
 
+use chronoscope::fleet::sources::SourceConfig;
 use chronoscope::ui::Screen;
 use chronoscope::ui::dialogs::{DialogPurpose, ScriptedDialogs};
 use chronoscope::ui::settings::{STORAGE_KEY, Settings};
-use chronoscope::ui::sources::SourceConfig;
 use egui_kittest::kittest::Queryable;
 
 use super::kit::{click_menu, files_in, harness, options, wait_for};

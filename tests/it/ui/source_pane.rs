@@ -14,7 +14,7 @@ use egui::Key;
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 
-use super::kit::{harness, options, wait_for};
+use super::kit::{harness, options, wait_for, wait_for_unsettled};
 use crate::support::fixtures::shared;
 
 /// wf.panicky: `ops::add(1, 2)` at line 97, then `panic!` at line 99.
@@ -264,14 +264,14 @@ fn a_running_re_execution_shows_progress_and_cancels() {
     let mut h = harness(opts);
     wait_for(&mut h, "executions", |a| a.executions.is_some());
     h.get_by_label(PANICKY).click();
-    wait_for(&mut h, "the replay", |a| a.timetravel.is_some());
+    wait_for_unsettled(&mut h, "the replay", |a| a.timetravel.is_some());
     // Held at the gate: running, with progress and a Cancel button; the fold view still steps.
     assert!(h.state().rerun.as_ref().unwrap().running());
     h.get_by_label("re-executing 1 of 1");
     press(&mut h, Key::ArrowRight);
     assert_eq!(step(&h), 1);
     h.get_by_label("Cancel").click();
-    wait_for(&mut h, "the cancelled job", |a| a.rerun.as_ref().is_some_and(|r| !r.running()));
+    wait_for_unsettled(&mut h, "the cancelled job", |a| a.rerun.as_ref().is_some_and(|r| !r.running()));
     h.get_by_label("cancelled");
     assert!(h.state().rerun.as_ref().unwrap().report(&PANICKY.parse().unwrap()).is_none_or(|r| r.is_err()));
 

@@ -2,6 +2,7 @@
 //! fleet-wide command runs over ([`subjects`]), and the upgrade check ([`upgrade`], with its
 //! JUnit report in [`junit`]). Sits above `rerun/`; the CLI and the app call it.
 
+pub mod job;
 pub mod junit;
 pub mod sources;
 pub mod subjects;

@@ -70,6 +70,16 @@ impl SourceConfig {
         }
     }
 
+    /// The label without the folders above a local source (they are in [`SourceConfig::label`]).
+    pub fn short_label(&self) -> String {
+        match self {
+            SourceConfig::Local { path } | SourceConfig::LitestreamConfig { path } => {
+                path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| self.label())
+            }
+            _ => self.label(),
+        }
+    }
+
     /// The kind in one word.
     pub fn kind(&self) -> &'static str {
         match self {

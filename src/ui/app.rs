@@ -29,8 +29,10 @@ use crate::replay::export::{ExportFile, export_tree, looks_like_export, write_at
 use crate::replay::{ReplaySource, ReplayTree};
 use crate::rerun::Rerunner;
 use crate::ui::model::rerun::{RerunModel, SourceOrigin};
+use crate::ui::model::upgrade::UpgradeModel;
 
 mod rerun;
+mod upgrade;
 
 /// The main screens, in the order a user goes through them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -41,6 +43,8 @@ pub enum Screen {
     Executions,
     /// One execution's steps, scrubber and inspector.
     TimeTravel,
+    /// The verdicts of an upgrade check over the source's tenants.
+    Upgrade,
 }
 
 /// The database being looked at, and where it came from (for the breadcrumb).
@@ -78,6 +82,13 @@ pub struct App {
     pub tree_task: Option<u64>,
     /// Re-executing the open tree's workflows, for the source pane.
     pub rerun: Option<RerunModel>,
+    /// Run this build instead of the recorded components (an execution opened from the
+    /// upgrade check).
+    pub rerun_component: Option<PathBuf>,
+    /// Open this execution (at the step of this version) once the executions are listed.
+    pending_open: Option<(ExecutionId, Option<u64>)>,
+    /// The upgrade check screen.
+    pub upgrade: Option<UpgradeModel>,
     rerunner: Option<Arc<Rerunner>>,
     /// Where compiled components are cached.
     component_cache: PathBuf,
@@ -124,6 +135,9 @@ impl App {
             timetravel: None,
             tree_task: None,
             rerun: None,
+            rerun_component: None,
+            pending_open: None,
+            upgrade: None,
             rerunner: None,
             component_cache: options.component_cache,
             message: None,
@@ -315,6 +329,7 @@ impl App {
         }
         let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
         self.settings.add_recent(&path);
+        self.rerun_component = None;
         self.open_database(OpenedDb { tenant: name, point: "file".into(), path });
     }
 
@@ -445,6 +460,7 @@ impl App {
                                 let point = self.restore.target.as_ref().map(describe_target).unwrap_or_default();
                                 let how = if fresh { "restored into the cache" } else { "opened from the cache" };
                                 self.set_info(format!("{tenant} ({point}) {how}"));
+                                self.rerun_component = None;
                                 self.open_database(OpenedDb { tenant, point, path });
                             }
                             Err(e) => self.restore.error = Some(e),
@@ -455,7 +471,12 @@ impl App {
                     if self.executions_task == Some(task) {
                         self.executions_task = None;
                         match result {
-                            Ok((path, list)) => self.executions = Some(ExecutionsModel::new(path, list)),
+                            Ok((path, list)) => {
+                                self.executions = Some(ExecutionsModel::new(path, list));
+                                if let Some((id, _)) = &self.pending_open {
+                                    self.open_execution(id.clone());
+                                }
+                            }
                             Err(e) => self.set_error(e),
                         }
                     }
@@ -467,6 +488,11 @@ impl App {
                             Ok(loaded) => {
                                 self.timetravel = Some(TimeTravel::new(*loaded));
                                 self.screen = Screen::TimeTravel;
+                                if let (Some((_, Some(v))), Some(tt)) = (self.pending_open.take(), &mut self.timetravel)
+                                    && let Some(step) = tt.rows().iter().position(|r| r.version == Some(v))
+                                {
+                                    tt.set_step(step);
+                                }
                                 self.start_rerun();
                             }
                             Err(e) => self.set_error(e),
@@ -491,6 +517,7 @@ impl App {
                         }
                         DialogPurpose::ExportDatabase | DialogPurpose::ExportExecution => self.export(purpose, path),
                         DialogPurpose::SourceFolder => self.load_source_files(SourceOrigin::Folder(path)),
+                        DialogPurpose::UpgradeComponent => self.start_upgrade_check(path),
                     }
                 }
             }
@@ -602,6 +629,12 @@ impl App {
                 }
             }
             Command::Rerun => self.start_rerun(),
+            Command::CancelUpgradeCheck => {
+                if let Some(u) = &mut self.upgrade {
+                    u.cancel();
+                }
+            }
+            Command::OpenChecked { tenant, execution } => self.open_checked(tenant, execution),
             Command::ShowSource(line) => {
                 if let (Some(r), Some(tt)) = (&mut self.rerun, &self.timetravel) {
                     r.pinned = Some((tt.current().step, line));
@@ -682,6 +715,7 @@ impl eframe::App for App {
         }
         self.drain_tasks();
         self.poll_rerun();
+        self.poll_upgrade();
         for c in std::mem::take(&mut self.commands) {
             self.apply(c);
         }

@@ -48,6 +48,13 @@ pub enum Command {
     CancelRerun,
     /// Re-execute the open tree again (e.g. after a cancel).
     Rerun,
+    /// Stop the running upgrade check.
+    CancelUpgradeCheck,
+    /// Open execution `execution` of the upgrade check's tenant `tenant` in time travel.
+    OpenChecked {
+        tenant: usize,
+        execution: usize,
+    },
     /// Show this line in the source pane until the cursor moves (a trap frame, a log line).
     ShowSource(crate::rerun::SourceLine),
     /// Focus the filter field of the current screen.

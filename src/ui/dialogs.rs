@@ -20,6 +20,8 @@ pub enum DialogPurpose {
     ExportExecution,
     /// Pick the folder of the workflow's source (when the database does not store it).
     SourceFolder,
+    /// Pick the candidate build (`.wasm`) for an upgrade check of the source's tenants.
+    UpgradeComponent,
 }
 
 /// Called with the chosen path (`None` when the user cancelled), from any thread.
@@ -51,6 +53,14 @@ impl FileDialogs for RfdDialogs {
             }
             DialogPurpose::AddFolder => {
                 let f = dialog.set_title("Add a folder of replicas").pick_folder();
+                runtime.spawn(async move { reply(path(f.await)) });
+            }
+            DialogPurpose::UpgradeComponent => {
+                let f = dialog
+                    .set_title("Candidate build of the workflow")
+                    .add_filter("WebAssembly component", &["wasm"])
+                    .add_filter("All files", &["*"])
+                    .pick_file();
                 runtime.spawn(async move { reply(path(f.await)) });
             }
             DialogPurpose::SourceFolder => {

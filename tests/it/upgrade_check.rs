@@ -22,14 +22,14 @@ use crate::support::tools;
 use crate::support::writer::Replicator;
 
 /// wf.sleepy of the demo: blocked at its sleep; the changed build diverges at v2.
-const DEMO_SLEEPY: &str = "E_01M86G6XQMQ81M6EPHN9VQCK02";
+pub const DEMO_SLEEPY: &str = "E_01M86G6XQMQ81M6EPHN9VQCK02";
 
-struct Fleet {
+pub struct Fleet {
     _dir: tempfile::TempDir,
     /// The folder of tenant replicas.
-    root: PathBuf,
+    pub root: PathBuf,
     /// Each tenant's database as real Litestream restores it (the oracle's input).
-    restored: BTreeMap<String, PathBuf>,
+    pub restored: BTreeMap<String, PathBuf>,
     /// XDG_CACHE_HOME for chronoscope (restore and compile caches).
     cache: PathBuf,
 }
@@ -85,7 +85,8 @@ fn litestream_restore(bin: &Path, replica: &Path, out: &Path) {
     assert!(o.status.success(), "litestream restore {}: {}", replica.display(), describe(&o));
 }
 
-fn fleet() -> &'static Fleet {
+/// The fleet folder (built once per test process): `damaged-v5`, `demo-v3`, `demo-v5`, `zeta-v5`.
+pub fn fleet() -> &'static Fleet {
     static F: OnceLock<Fleet> = OnceLock::new();
     F.get_or_init(|| {
         let dir = tempfile::tempdir().unwrap();
@@ -120,7 +121,7 @@ fn fleet() -> &'static Fleet {
 
 /// The oracle: the workflow executions of `db` the candidate (which exports
 /// `demo:workflow/wf`) re-executes — unfinished ones, or all with `all` — read with `sqlite3`.
-fn expected_ids(db: &Path, all: bool) -> Vec<String> {
+pub fn expected_ids(db: &Path, all: bool) -> Vec<String> {
     let filter = if all { "" } else { "state != 'finished' AND " };
     let sql =
         format!("SELECT execution_id FROM t_state WHERE {filter}ffqn LIKE 'demo:workflow/wf.%' ORDER BY execution_id");

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use super::App;
-use crate::obelisk::{ComponentType, ExecutionId, ObeliskDb};
+use crate::obelisk::{ComponentType, ContentDigest, ExecutionId, ObeliskDb};
 use crate::rerun::{Report, RerunJob, RerunRequest, Rerunner, RunOptions, SourceFiles};
 use crate::ui::model::rerun::{RerunModel, SourceOrigin};
 use crate::ui::tasks::TaskMsg;
@@ -51,19 +51,25 @@ impl App {
                 return;
             }
         };
-        let request =
-            RerunRequest { db: db.clone(), ids: ids.clone(), component: None, fuel: RunOptions::default().fuel };
+        let request = RerunRequest {
+            db: db.clone(),
+            ids: ids.clone(),
+            component: self.rerun_component.clone(),
+            fuel: RunOptions::default().fuel,
+        };
         let gate = self.rerun_gate.clone();
         let job = RerunJob::spawn_after(rerunner, request, move |cancel| {
             if let Some(g) = gate {
                 g.wait_unless(|| cancel.is_cancelled());
             }
         });
-        self.rerun = Some(RerunModel::new(db, ids, Some(job)));
+        let mut model = RerunModel::new(db, ids, Some(job));
+        model.candidate = self.rerun_component.clone();
+        self.rerun = Some(model);
     }
 
     /// The engine, made on first use and kept (compiled components stay prepared).
-    fn rerunner(&mut self) -> Result<Arc<Rerunner>, String> {
+    pub(super) fn rerunner(&mut self) -> Result<Arc<Rerunner>, String> {
         if let Some(r) = &self.rerunner {
             return Ok(r.clone());
         }
@@ -92,6 +98,12 @@ impl App {
         model.files_task = Some(task);
         model.origin = origin.clone();
         let db = model.db.clone();
+        // A candidate build's source is not stored: fall back to the recorded component's.
+        let recorded: HashMap<ExecutionId, ContentDigest> = self
+            .executions
+            .as_ref()
+            .map(|e| e.all().iter().map(|s| (s.id.clone(), s.component_digest)).collect())
+            .unwrap_or_default();
         self.tasks.spawn("sources", move |sink| {
             let result = (|| -> Result<HashMap<String, Arc<str>>, String> {
                 let db = ObeliskDb::open(&db).map_err(|e| e.to_string())?;
@@ -100,7 +112,19 @@ impl App {
                     SourceOrigin::Folder(d) => Some(d.clone()),
                 };
                 let files = SourceFiles::new(&db, dir.as_deref());
-                Ok(reports.iter().flat_map(|r| files.files_of(r)).collect())
+                let mut out = HashMap::new();
+                for r in &reports {
+                    let mut found = files.files_of(r);
+                    if found.is_empty()
+                        && let Some(digest) = recorded.get(&r.execution_id)
+                    {
+                        let mut recorded_build = r.clone();
+                        recorded_build.component_digest = *digest;
+                        found = files.files_of(&recorded_build);
+                    }
+                    out.extend(found);
+                }
+                Ok(out)
             })();
             sink.send(TaskMsg::SourceFiles { task, result });
         });

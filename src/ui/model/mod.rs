@@ -6,6 +6,7 @@ pub mod rerun;
 pub mod restore;
 pub mod tenants;
 pub mod timetravel;
+pub mod upgrade;
 
 /// Case-insensitive "contains", for filter fields (`needle` already lowercased).
 pub fn matches(haystack: &str, needle_lower: &str) -> bool {

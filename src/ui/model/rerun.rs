@@ -43,6 +43,8 @@ pub struct RerunModel {
     pub pinned: Option<(usize, SourceLine)>,
     /// The line the source pane last scrolled to.
     pub scrolled_to: Option<(String, u32)>,
+    /// The build run instead of the recorded one (opened from the upgrade check).
+    pub candidate: Option<PathBuf>,
 }
 
 impl RerunModel {
@@ -67,6 +69,7 @@ impl RerunModel {
             files_task: None,
             pinned: None,
             scrolled_to: None,
+            candidate: None,
         }
     }
 
@@ -119,6 +122,19 @@ impl RerunModel {
             (_, None) => false,
         };
         report.logs.iter().filter(shown).collect()
+    }
+
+    /// Has the cursor (at an event with `version`) reached where the report stops: the
+    /// diverging or blocking event, or past the last matched one for a trap?
+    pub fn stop_reached(report: &Report, version: Option<u64>) -> bool {
+        let Some(v) = version else { return false };
+        let last = report.steps.last().map(|s| s.version);
+        match report.outcome {
+            OutcomeKind::Nondeterministic => report.nondeterminism.as_ref().is_some_and(|n| n.version <= v),
+            OutcomeKind::Blocked => report.blocked.as_ref().is_some_and(|b| b.version <= v),
+            OutcomeKind::Trapped | OutcomeKind::Pending => last.map_or(v >= 1, |m| v > m),
+            _ => false,
+        }
     }
 
     /// Where the report ends (trap, nondeterminism, blocked, pending), when it did not finish.

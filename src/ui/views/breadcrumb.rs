@@ -9,7 +9,7 @@ pub fn ui(app: &App, ui: &mut egui::Ui, commands: &mut Vec<Command>) {
     ui.horizontal_wrapped(|ui| {
         ui.spacing_mut().item_spacing.x = 4.0;
         if parts.is_empty() {
-            ui.weak(format!("{} · {}", app.source.kind(), app.source.label()));
+            ui.weak(format!("{} · {}", app.source.kind(), app.source.short_label())).on_hover_text(app.source.label());
             return;
         }
         let n = parts.len();

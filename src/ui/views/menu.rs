@@ -51,6 +51,7 @@ pub fn ui(app: &App, ui: &mut egui::Ui, commands: &mut Vec<Command>) {
                 app.opened.is_some() && app.timetravel.is_none() || app.executions.is_some(),
             ),
             (Screen::TimeTravel, "Time travel", app.timetravel.is_some()),
+            (Screen::Upgrade, "Upgrade check", app.upgrade.is_some()),
         ];
         for (screen, name, enabled) in screens {
             let r = ui.add_enabled(enabled, egui::Button::selectable(app.screen == screen, name));

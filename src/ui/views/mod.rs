@@ -17,6 +17,7 @@ mod status;
 mod step_code;
 mod tenants;
 mod timetravel;
+mod upgrade;
 
 use super::app::{App, Screen};
 use super::command::Command;
@@ -46,6 +47,9 @@ pub fn draw(app: &mut App, ui: &mut egui::Ui, commands: &mut Vec<Command>) {
             egui::CentralPanel::default().show(ui, |ui| executions::ui(app, ui, commands));
         }
         Screen::TimeTravel => timetravel::ui(app, ui, commands),
+        Screen::Upgrade => {
+            egui::CentralPanel::default().show(ui, |ui| upgrade::ui(app, ui, commands));
+        }
     }
 }
 

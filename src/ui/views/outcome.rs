@@ -54,22 +54,26 @@ pub fn ui(tt: &TimeTravel, report: &Report, ui: &mut egui::Ui, commands: &mut Ve
             if link.on_hover_text("Jump to the step").clicked() {
                 commands.push(Command::SetStep(step_of(n.version).unwrap_or(last)));
             }
+            // The differing fields first (what to look at), then both events whole.
+            let diffs = field_diff(&n.recorded, &n.produced);
+            if !diffs.is_empty() {
+                ui.label(format!("{} fields differ (recorded, then produced):", diffs.len()));
+                for d in diffs {
+                    let side = |v: &Option<serde_json::Value>| v.as_ref().map_or("(absent)".into(), |v| v.to_string());
+                    ui.monospace(format!("  {}: {} -> {}", d.path, side(&d.recorded), side(&d.produced)));
+                }
+            }
             egui::Grid::new("nondeterminism").num_columns(2).striped(true).show(ui, |ui| {
                 ui.strong(format!("recorded at v{}", n.version));
                 ui.strong("produced by the code");
                 ui.end_row();
-                ui.monospace(serde_json::to_string_pretty(&n.recorded).unwrap_or_default());
-                ui.monospace(serde_json::to_string_pretty(&n.produced).unwrap_or_default());
+                for v in [&n.recorded, &n.produced] {
+                    ui.with_layout(egui::Layout::top_down(egui::Align::Min), |ui| {
+                        ui.monospace(serde_json::to_string_pretty(v).unwrap_or_default());
+                    });
+                }
                 ui.end_row();
             });
-            let diffs = field_diff(&n.recorded, &n.produced);
-            if !diffs.is_empty() {
-                ui.label(format!("{} fields differ:", diffs.len()));
-                for d in diffs {
-                    let side = |v: &Option<serde_json::Value>| v.as_ref().map_or("(absent)".into(), |v| v.to_string());
-                    ui.monospace(format!("  {}: {} → {}", d.path, side(&d.recorded), side(&d.produced)));
-                }
-            }
         }
         OutcomeKind::Pending => {
             let Some(p) = &report.pending else { return };

@@ -42,10 +42,9 @@ pub fn shown<'a>(tt: &TimeTravel, model: &'a RerunModel) -> Shown<'a> {
     // A response has no version: it belongs to the event before it.
     let version =
         rows.get(..=step.min(rows.len().saturating_sub(1))).and_then(|r| r.iter().rev().find_map(|r| r.version));
-    let last_matched = report.steps.last().map(|s| s.version);
-    let beyond = matches!((version, last_matched), (Some(v), Some(m)) if v > m)
-        || (last_matched.is_none() && version.is_some_and(|v| v > 1));
-    if beyond && let Some(line) = RerunModel::stop_line(report) {
+    if RerunModel::stop_reached(report, version)
+        && let Some(line) = RerunModel::stop_line(report)
+    {
         return Shown { line: Some(line.clone()), note: report.outcome.as_str().to_owned(), report: Some(report) };
     }
     match RerunModel::step_at(report, version) {
@@ -73,6 +72,13 @@ pub fn ui(tt: &TimeTravel, model: &mut RerunModel, ui: &mut egui::Ui, commands: 
             }
             if let SourceOrigin::Folder(dir) = &model.origin {
                 ui.weak(format!("source from {}", dir.display()));
+            }
+            if let Some(c) = &model.candidate {
+                let name = c.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+                ui.weak(format!("re-executed with {name}")).on_hover_text(format!(
+                    "{}\nThe source shown is the recorded build's when the candidate's is not stored.",
+                    c.display()
+                ));
             }
         });
     });

@@ -38,11 +38,10 @@ pub fn ui(tt: &TimeTravel, report: &Report, ui: &mut egui::Ui, commands: &mut Ve
                 }
             }
             None => {
-                let last_matched = report.steps.last().map(|s| s.version);
-                let beyond = matches!((version, last_matched), (Some(v), Some(m)) if v > m);
-                match RerunModel::stop_line(report).filter(|_| beyond) {
+                let reached = RerunModel::stop_reached(report, version);
+                match RerunModel::stop_line(report).filter(|_| reached) {
                     Some(l) => {
-                        ui.label(format!("the code {} at {}:{}", report.outcome.as_str(), short_path(&l.file), l.line));
+                        ui.label(format!("{} here, at {}:{}", report.outcome.as_str(), short_path(&l.file), l.line));
                     }
                     None => {
                         ui.weak("this step was not made by a call of the workflow's code");

@@ -5,6 +5,7 @@ use egui_extras::{Column, TableBuilder};
 
 use crate::ui::app::App;
 use crate::ui::command::Command;
+use crate::ui::dialogs::DialogPurpose;
 use crate::ui::model::tenants::{TenantSort, age, format_name};
 use crate::ui::theme;
 
@@ -19,6 +20,12 @@ pub fn ui(app: &mut App, ui: &mut egui::Ui, commands: &mut Vec<Command>) {
         }
         app.tenants.set_filter(&filter);
         ui.weak(format!("{} of {}", app.tenants.view().len(), app.tenants.rows().len()));
+        ui.add_space(12.0);
+        let can = app.tenants.loading.is_none() && !app.tenants.rows().is_empty();
+        let hint = "Re-execute every tenant's unfinished workflow executions against a candidate build (.wasm)";
+        if ui.add_enabled(can, egui::Button::new("Upgrade check…")).on_hover_text(hint).clicked() {
+            commands.push(Command::Dialog(DialogPurpose::UpgradeComponent));
+        }
     });
     if let Some(run) = &app.tenants.loading {
         ui.horizontal(|ui| {

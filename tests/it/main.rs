@@ -7,6 +7,7 @@ mod interop_v3;
 mod interop_v5;
 mod interrupt;
 mod options;
+mod real_window;
 mod replay;
 mod rerun;
 mod restore_fixtures;

@@ -11,6 +11,9 @@ pub fn ui(tt: &mut TimeTravel, ui: &mut egui::Ui, commands: &mut Vec<Command>) {
     let view = tt.view().to_vec();
     let cursor = tt.current().step;
     let dark = ui.visuals().dark_mode;
+    // Selectable labels would take the press for text selection, and a click on a row's text
+    // would not reach the row (a real pointer press and release are frames apart).
+    ui.style_mut().interaction.selectable_labels = false;
     let mut table = TableBuilder::new(ui)
         .id_salt(("events", tt.current().id.to_string()))
         .striped(true)

@@ -60,6 +60,18 @@ pub fn python_with_junitparser() -> PathBuf {
     .clone()
 }
 
+/// `Xvfb` (Debian package `xvfb`): a bare X server for the real-window test.
+pub fn xvfb() -> PathBuf {
+    static P: OnceLock<PathBuf> = OnceLock::new();
+    P.get_or_init(|| resolve("CHRONOSCOPE_XVFB", "Xvfb", None, Vec::new)).clone()
+}
+
+/// `xdotool` (Debian package `xdotool`): X input and window queries from outside the app.
+pub fn xdotool() -> PathBuf {
+    static P: OnceLock<PathBuf> = OnceLock::new();
+    P.get_or_init(|| resolve("CHRONOSCOPE_XDOTOOL", "xdotool", None, Vec::new)).clone()
+}
+
 /// The `sqlite3` CLI (Debian package `sqlite3`).
 pub fn sqlite3() -> PathBuf {
     static P: OnceLock<PathBuf> = OnceLock::new();

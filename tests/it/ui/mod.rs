@@ -6,7 +6,7 @@ mod demo_flow;
 mod executions_filters;
 mod findings;
 mod inspector;
-mod kit;
+pub mod kit;
 mod open_file;
 mod restore_cancel;
 mod restore_failure;

@@ -5,6 +5,7 @@
 //! upgrade-check` against the real `demo_workflow` stored in the 0.41.5 demo:
 //! 1. cold: every tenant restored into an empty restore cache, the component compiled;
 //! 2. warm: the restores and the compiled component come from the caches (the check itself);
+//!
 //! with time and peak RSS of each run, beside the reference: `litestream restore` of the same
 //! 100 tenants one after the other (what a script around Litestream would do before checking
 //! anything). Target: warm ≤ 10 s.

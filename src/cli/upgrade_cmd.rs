@@ -16,7 +16,7 @@ use crate::fleet::junit::junit_xml;
 use crate::fleet::subjects::subjects_of;
 use crate::fleet::upgrade::{CheckOptions, TenantVerdicts, Verdict, check_all};
 use crate::litestream::{Progress, ProgressEvent, Unit};
-use crate::rerun::{Compiled, Rerunner, default_cache_dir, short_path};
+use crate::rerun::{Compiled, Rerunner, default_cache_dir};
 
 /// The options of `upgrade-check`.
 pub struct UpgradeCmd {
@@ -94,8 +94,8 @@ fn print_table(results: &[TenantVerdicts]) {
             println!("{:<width$}  {:<44} {:<34} {:<20} {:<16} no execution to check", t.tenant, "-", "-", "-", "-");
         }
         for e in &t.executions {
-            let at = e.source.as_ref().map(|s| format!("{}:{} ", short_path(&s.file), s.line)).unwrap_or_default();
-            let detail = if e.verdict == Verdict::Compatible { e.detail.clone() } else { format!("{at}{}", e.detail) };
+            // The detail names the version and the source line already.
+            let detail = &e.detail;
             println!(
                 "{:<width$}  {:<44} {:<34} {:<20} {:<16} {detail}",
                 t.tenant,

@@ -30,7 +30,9 @@ command -v sqlite3 >/dev/null 2>&1 || apt_pkgs+=(sqlite3)
 command -v Xvfb >/dev/null 2>&1 || apt_pkgs+=(xvfb)
 command -v xdotool >/dev/null 2>&1 || apt_pkgs+=(xdotool)
 # egui_kittest renders snapshots with wgpu on a CPU adapter (lavapipe, or llvmpipe through EGL).
-for pkg in libegl1 libegl-mesa0 libgl1-mesa-dri mesa-vulkan-drivers; do
+# The real window (tests/it/real_window.rs) also loads winit's X11 libraries.
+for pkg in libegl1 libegl-mesa0 libgl1-mesa-dri mesa-vulkan-drivers \
+  libx11-xcb1 libxcursor1 libxi6 libxrandr2 libxkbcommon-x11-0; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || apt_pkgs+=("$pkg")
 done
 # Debian's own python3 needs python3-venv for `python3 -m venv` (only when the venv is missing).

@@ -43,7 +43,7 @@ pub fn tenants(location: &str, s3: &S3Args, json: bool, concurrency: usize, canc
 
 /// Options of `chronoscope restore` besides the replica and the target.
 pub struct RestoreCmd {
-    pub output: PathBuf,
+    pub output: Option<PathBuf>,
     pub dry_run: bool,
     pub json: bool,
     pub overwrite: bool,
@@ -68,8 +68,9 @@ pub fn restore(replica: &ReplicaArgs, target: &TargetArgs, cmd: &RestoreCmd, can
         }
         return Ok(ExitCode::SUCCESS);
     }
+    let Some(output) = cmd.output.clone() else { anyhow::bail!("restore needs -o OUTPUT (or --cache)") };
     let opts = RestoreOptions {
-        output: cmd.output.clone(),
+        output,
         overwrite: cmd.overwrite,
         concurrency: cmd.concurrency,
         age: opened.age,

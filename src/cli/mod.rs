@@ -4,6 +4,7 @@
 
 mod args;
 mod backup_cmds;
+mod cache_cmds;
 mod db_cmds;
 mod progress_bar;
 mod replay_cmds;
@@ -56,8 +57,12 @@ pub enum Command {
         #[command(flatten)]
         replica: ReplicaArgs,
         /// Output database file (written to a temp file first, renamed after verification).
-        #[arg(short, long)]
-        output: PathBuf,
+        #[arg(short, long, required_unless_present = "cache", conflicts_with = "cache")]
+        output: Option<PathBuf>,
+        /// Restore into the restore cache instead (the latest point is refreshed incrementally:
+        /// only the LTX files above the cached TXID are read) and print the cached file's path.
+        #[arg(long)]
+        cache: bool,
         #[command(flatten)]
         target: TargetArgs,
         /// Print the plan and do nothing.
@@ -186,6 +191,12 @@ pub enum Command {
         #[arg(long)]
         no_progress: bool,
     },
+    /// The restore cache (`~/.cache/chronoscope/restores`): list its databases, remove some,
+    /// or collect the unused ones.
+    Cache {
+        #[command(subcommand)]
+        action: CacheAction,
+    },
     /// Write an execution with its children (events, responses, logs, replayed states) as one
     /// JSON document, which `replay` and the app open again.
     Export {
@@ -267,6 +278,7 @@ fn run_command(command: Command) -> Result<ExitCode> {
         Command::Restore {
             replica,
             output,
+            cache,
             target,
             dry_run,
             json,
@@ -277,7 +289,11 @@ fn run_command(command: Command) -> Result<ExitCode> {
         } => {
             let opts =
                 backup_cmds::RestoreCmd { output, dry_run, json, overwrite, quick_check, concurrency, no_progress };
-            backup_cmds::restore(&replica, &target, &opts, &cancel)
+            if cache && !dry_run {
+                cache_cmds::restore_into_cache(&replica, &target, json, no_progress, &cancel)
+            } else {
+                backup_cmds::restore(&replica, &target, &opts, &cancel)
+            }
         }
         Command::Verify { replica, json, concurrency, no_progress } => {
             backup_cmds::verify(&replica, json, concurrency, no_progress, &cancel)
@@ -293,6 +309,7 @@ fn run_command(command: Command) -> Result<ExitCode> {
         Command::Export { db, execution_id, output, json } => {
             replay_cmds::export(&db, &execution_id, &output, json, &cancel)
         }
+        Command::Cache { action } => cache_cmds::cache(action),
         Command::UpgradeCheck { source, s3, component, all, json, junit, parallel, fuel, no_progress } => {
             let cmd = upgrade_cmd::UpgradeCmd { source, s3, component, all, json, junit, parallel, fuel, no_progress };
             upgrade_cmd::upgrade_check(&cmd, &cancel)
@@ -302,6 +319,27 @@ fn run_command(command: Command) -> Result<ExitCode> {
             rerun_cmd::rerun(&db, &cmd, &cancel)
         }
     }
+}
+
+/// What `chronoscope cache` does.
+#[derive(Debug, Subcommand)]
+pub enum CacheAction {
+    /// The cached databases, most recently used first: replica, point, size, last use.
+    Ls {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Remove cached databases (by file name or path), or all of them.
+    Rm {
+        names: Vec<String>,
+        #[arg(long, conflicts_with = "names")]
+        all: bool,
+    },
+    /// Remove the databases not used for DAYS days, and what interrupted restores left behind.
+    Gc {
+        #[arg(long, value_name = "DAYS", default_value_t = 7)]
+        unused_for: u64,
+    },
 }
 
 /// An RFC 3339 time from the command line.

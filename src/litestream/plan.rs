@@ -153,7 +153,7 @@ fn check_timestamp_v5(files: &[LtxFile], ts: DateTime<Utc>) -> Result<(), Restor
 
 /// Litestream's `restoreCandidateBetter`: larger max TXID, then smaller min, then higher level,
 /// then earlier creation.
-fn better(a: &LtxFile, b: &LtxFile) -> bool {
+pub(crate) fn better(a: &LtxFile, b: &LtxFile) -> bool {
     let order = a
         .max_txid
         .cmp(&b.max_txid)

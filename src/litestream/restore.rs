@@ -144,6 +144,16 @@ pub struct V5ApplyStats {
     pub timestamp_ms: i64,
 }
 
+/// The database an incremental apply starts from: a restore at `txid` (see
+/// [`apply_v5_onto`]).
+#[derive(Debug, Clone, Copy)]
+pub struct V5Base {
+    pub txid: u64,
+    pub page_size: u32,
+    /// Its size in pages.
+    pub commit: u32,
+}
+
 /// Apply the planned LTX files to `file` (at `file_path`), latest page wins, verifying every file
 /// checksum. Large objects spill beside the file ([`super::output::spill_dir`]).
 pub fn apply_v5(
@@ -155,10 +165,27 @@ pub fn apply_v5(
     progress: &dyn Progress,
     cancel: &Cancel,
 ) -> Result<V5ApplyStats, RestoreError> {
+    apply_v5_onto(store, files, None, file, file_path, concurrency, progress, cancel)
+}
+
+/// [`apply_v5`] onto `file` holding the restore `base` (when given): the files continue its
+/// chain at `base.txid + 1` instead of starting with a snapshot, and the pages they do not
+/// change stay as they are.
+#[allow(clippy::too_many_arguments)]
+pub fn apply_v5_onto(
+    store: &dyn ReplicaStore,
+    files: &[LtxFile],
+    base: Option<V5Base>,
+    file: &mut File,
+    file_path: &Path,
+    concurrency: usize,
+    progress: &dyn Progress,
+    cancel: &Cancel,
+) -> Result<V5ApplyStats, RestoreError> {
     let keys: Vec<(String, u64)> = files.iter().map(|f| (f.key.clone(), f.size)).collect();
-    let mut page_size = 0u32;
-    let mut commit = 0u32;
-    let mut prev_max = 0u64;
+    let mut page_size = base.map_or(0, |b| b.page_size);
+    let mut commit = base.map_or(0, |b| b.commit);
+    let mut prev_max = base.map_or(0, |b| b.txid);
     let mut written = PageSet::default();
     let mut writer = PageWriter::new(file);
     let mut page = Vec::new();
@@ -175,12 +202,12 @@ pub fn apply_v5(
                 format!("header TXIDs {:#x}-{:#x} do not match the file name", h.min_txid, h.max_txid),
             ));
         }
-        if i == 0 && !h.is_snapshot() {
+        if i == 0 && base.is_none() && !h.is_snapshot() {
             return Err(RestoreError::Chain {
                 reason: format!("{}: the first file of a restore must be a snapshot (start at TXID 1)", meta.key),
             });
         }
-        if i > 0 {
+        if i > 0 || base.is_some() {
             if h.page_size != page_size {
                 return Err(RestoreError::corrupt(
                     &meta.key,
@@ -218,7 +245,8 @@ pub fn apply_v5(
     })?;
     writer.flush().map_err(|e| RestoreError::output(file_path, e))?;
     let lock_page = ltx::lock_page(page_size);
-    if let Some(missing) = (1..=commit).find(|&p| p != lock_page && !written.contains(p)) {
+    let kept = base.map_or(0, |b| b.commit);
+    if let Some(missing) = (1..=commit).find(|&p| p != lock_page && p > kept && !written.contains(p)) {
         return Err(RestoreError::Chain { reason: format!("page {missing} is in no planned LTX file") });
     }
     file.set_len(u64::from(commit) * u64::from(page_size)).map_err(|e| RestoreError::output(file_path, e))?;

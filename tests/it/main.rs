@@ -1,6 +1,7 @@
 //! Integration tests: one test binary (`cargo test --test it`), one module per area.
 mod support;
 
+mod cache_refresh;
 mod corruption;
 mod db_cmds;
 mod interop_v3;

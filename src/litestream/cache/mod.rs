@@ -1,5 +1,11 @@
-//! The restore cache: restored databases kept under a cache folder, keyed by the replica and the
-//! exact objects of the plan, so opening the same restore point twice restores once.
+//! The restore cache: restored databases kept under a cache folder. The latest point of a
+//! replica is one entry refreshed incrementally ([`refresh`]); other points are keyed by the
+//! replica and the exact objects of their plan, so opening the same point twice restores once.
+//! Each entry's origin is in its manifest ([`manifest`]); [`admin`] lists and removes entries.
+
+pub mod admin;
+pub mod manifest;
+pub mod refresh;
 
 use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
@@ -39,7 +45,12 @@ pub fn cached_path(dir: &Path, store: &dyn ReplicaStore, plan: &Plan) -> PathBuf
             format!("gen-{}-{:08x}", p.generation, p.last_index)
         }
     };
-    let name: String = store
+    dir.join(format!("{}-{point}-{:016x}.db", replica_name(store), h.finish()))
+}
+
+/// The replica's last path component, for file names (`tenant-alpha`).
+fn replica_name(store: &dyn ReplicaStore) -> String {
+    store
         .describe()
         .split(" (")
         .next()
@@ -50,8 +61,7 @@ pub fn cached_path(dir: &Path, store: &dyn ReplicaStore, plan: &Plan) -> PathBuf
         .unwrap_or("replica")
         .chars()
         .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' })
-        .collect();
-    dir.join(format!("{name}-{point}-{:016x}.db", h.finish()))
+        .collect()
 }
 
 /// Restore `target` of `store` into the cache (unless already there) and return its path and
@@ -64,11 +74,16 @@ pub fn restore_cached(
     progress: &dyn Progress,
     cancel: &Cancel,
 ) -> Result<(PathBuf, bool), RestoreError> {
+    if *target == RestoreTarget::Latest {
+        let r = refresh::refresh_latest(store, age, dir, progress, cancel)?;
+        return Ok((r.path, r.outcome != refresh::CacheOutcome::UpToDate));
+    }
     let times = if matches!(target, RestoreTarget::Timestamp(_)) { Times::Precise } else { Times::Listing };
     let catalog = catalog::load(store, times)?;
     let plan = plan::plan(&catalog, target)?;
     let path = cached_path(dir, store, &plan);
     if path.is_file() {
+        refresh::touch(&path);
         return Ok((path, false));
     }
     let mut opts = RestoreOptions::new(&path);

@@ -1,0 +1,221 @@
+//! The cached latest restore of a replica, kept up to date incrementally. The first restore is
+//! a full one; later a refresh applies only the LTX files above the cached TXID (the widest
+//! files that continue the chain, each checksum-verified) onto a copy of the cached database,
+//! verifies it as a restore is verified, and renames it over the old one. It falls back to a
+//! full restore when the chain does not continue from the cached point: a new lineage, or
+//! compaction removed what would continue it. v0.3 replicas are restored in full when their
+//! point moved.
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+
+use chrono::Utc;
+
+use super::manifest::{Manifest, Point};
+use crate::litestream::catalog::{self, LtxFile, Times};
+use crate::litestream::output::{TempOutput, spill_dir};
+use crate::litestream::plan::{self, Plan, RestoreTarget, better};
+use crate::litestream::restore::{self, IntegrityCheck, RestoreOptions, V5Base, apply_v5_onto, verify_database};
+use crate::litestream::v3::AgeIdentities;
+use crate::litestream::{Cancel, Progress, ProgressEvent, RestoreError, Unit};
+use crate::storage::ReplicaStore;
+
+/// How the cached latest restore was brought up to date.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CacheOutcome {
+    /// It was already at the replica's newest point.
+    UpToDate,
+    /// Restored in full (first time, or the chain did not continue).
+    Restored,
+    /// `files` LTX files (`bytes` bytes) applied onto the cached database.
+    Refreshed { files: usize, bytes: u64 },
+}
+
+/// The cached latest restore of a replica.
+#[derive(Debug, Clone)]
+pub struct CachedRestore {
+    pub path: PathBuf,
+    pub outcome: CacheOutcome,
+    pub manifest: Manifest,
+}
+
+/// The file holding the latest restore of `store`: `<name>-latest-<hash>.db`.
+pub fn latest_path(dir: &Path, store: &dyn ReplicaStore) -> PathBuf {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::hash::DefaultHasher::new();
+    store.describe().hash(&mut h);
+    dir.join(format!("{}-latest-{:016x}.db", super::replica_name(store), h.finish()))
+}
+
+/// Bring the cached latest restore of `store` to the replica's newest point.
+pub fn refresh_latest(
+    store: &dyn ReplicaStore,
+    age: &AgeIdentities,
+    dir: &Path,
+    progress: &dyn Progress,
+    cancel: &Cancel,
+) -> Result<CachedRestore, RestoreError> {
+    let catalog = catalog::load(store, Times::Listing)?;
+    let plan = plan::plan(&catalog, &RestoreTarget::Latest)?;
+    let path = latest_path(dir, store);
+    let replica = store.describe();
+    let cached = Manifest::load(&path).filter(|m| path.is_file() && m.replica == replica);
+    if let Some(m) = &cached {
+        if same_point(&m.point, &plan) {
+            touch(&path);
+            return Ok(CachedRestore { path, outcome: CacheOutcome::UpToDate, manifest: m.clone() });
+        }
+        if let (Plan::V5 { txid, .. }, Point::V5 { txid: have, page_size, commit, files }, Some(v5)) =
+            (&plan, &m.point, &catalog.v5)
+            && have < txid
+            && files.iter().any(|k| v5.files.iter().any(|f| &f.key == k))
+            && let Some(chain) = files_after(&v5.files, *have, *txid)
+        {
+            let base = V5Base { txid: *have, page_size: *page_size, commit: *commit };
+            match incremental(store, &path, base, &chain, &replica, progress, cancel) {
+                Ok(r) => return Ok(r),
+                Err(RestoreError::Cancelled) => return Err(RestoreError::Cancelled),
+                // Anything else: a full restore says what is wrong, or repairs the cache.
+                Err(_) => {}
+            }
+        }
+    }
+    let mut opts = RestoreOptions::new(&path);
+    opts.overwrite = true;
+    opts.age = age.clone();
+    let report = restore::execute(store, &plan, &opts, progress, cancel)?;
+    let point = match &plan {
+        Plan::V5 { txid, files, .. } => Point::V5 {
+            txid: *txid,
+            page_size: report.page_size,
+            commit: report.page_count as u32,
+            files: files.iter().map(|f| f.key.clone()).collect(),
+        },
+        Plan::V3(p) => Point::V3 {
+            generation: p.generation.clone(),
+            index: p.last_index,
+            segments: p.segments.iter().map(|s| s.key.clone()).collect(),
+        },
+    };
+    let manifest = Manifest { replica, point, restored_at: Utc::now() };
+    manifest.save(&path)?;
+    Ok(CachedRestore { path, outcome: CacheOutcome::Restored, manifest })
+}
+
+/// Is the cached point the plan's?
+fn same_point(point: &Point, plan: &Plan) -> bool {
+    match (point, plan) {
+        (Point::V5 { txid, .. }, Plan::V5 { txid: t, .. }) => txid == t,
+        (Point::V3 { generation, index, segments }, Plan::V3(p)) => {
+            generation == &p.generation
+                && *index == p.last_index
+                && segments.last() == p.segments.last().map(|s| &s.key)
+        }
+        _ => false,
+    }
+}
+
+/// The LTX files (levels 0 to 8) that take a database at `base` to `target`: from each TXID
+/// reached, the file that starts at or before the next TXID and reaches furthest (Litestream's
+/// order for ties). `None` when the chain does not continue.
+pub fn files_after(files: &[LtxFile], base: u64, target: u64) -> Option<Vec<LtxFile>> {
+    let mut cur = base;
+    let mut out = Vec::new();
+    while cur < target {
+        let candidates = files.iter().filter(|f| f.level < 9 && f.min_txid <= cur + 1 && f.max_txid > cur);
+        let best = candidates.filter(|f| f.max_txid <= target).fold(None::<&LtxFile>, |b, f| match b {
+            Some(b) if !better(f, b) => Some(b),
+            _ => Some(f),
+        })?;
+        out.push(best.clone());
+        cur = best.max_txid;
+    }
+    Some(out)
+}
+
+/// Apply `chain` onto a copy of the cached database, verify it, rename it over the cache entry.
+fn incremental(
+    store: &dyn ReplicaStore,
+    path: &Path,
+    base: V5Base,
+    chain: &[LtxFile],
+    replica: &str,
+    progress: &dyn Progress,
+    cancel: &Cancel,
+) -> Result<CachedRestore, RestoreError> {
+    let store = store.cancellable(cancel);
+    let store = store.as_ref();
+    let bytes: u64 = chain.iter().map(|f| f.size).sum();
+    progress.report(ProgressEvent::Phase { name: "refreshing", total: Some(bytes), unit: Unit::Bytes });
+    let mut out = TempOutput::create(path, true)?;
+    let mut cached = File::open(path).map_err(|e| RestoreError::output(path, e))?;
+    std::io::copy(&mut cached, out.file()).map_err(|e| RestoreError::output(out.temp_path(), e))?;
+    let temp = out.temp_path().to_path_buf();
+    let applied = apply_v5_onto(store, chain, Some(base), out.file(), &temp, 4, progress, cancel);
+    let _ = std::fs::remove_dir_all(spill_dir(&temp));
+    let s = applied?;
+    cancel.check()?;
+    out.sync()?;
+    progress.report(ProgressEvent::Phase { name: "verifying", total: None, unit: Unit::Bytes });
+    verify_database(&temp, s.page_size, s.commit, IntegrityCheck::Full, cancel)?;
+    let last = chain.last().map_or(base.txid, |f| f.max_txid);
+    out.commit()?;
+    let point = Point::V5 {
+        txid: last,
+        page_size: s.page_size,
+        commit: s.commit as u32,
+        files: chain.iter().map(|f| f.key.clone()).collect(),
+    };
+    let manifest = Manifest { replica: replica.to_owned(), point, restored_at: Utc::now() };
+    manifest.save(path)?;
+    Ok(CachedRestore {
+        path: path.to_path_buf(),
+        outcome: CacheOutcome::Refreshed { files: chain.len(), bytes },
+        manifest,
+    })
+}
+
+/// Mark a cache entry as used now (`cache gc` removes the long unused ones).
+pub fn touch(path: &Path) {
+    if let Ok(f) = File::options().append(true).open(path) {
+        let _ = f.set_modified(std::time::SystemTime::now());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn f(level: u8, min: u64, max: u64) -> LtxFile {
+        LtxFile {
+            level,
+            min_txid: min,
+            max_txid: max,
+            key: format!("ltx/{level}/{min:016x}-{max:016x}.ltx"),
+            size: 100,
+            timestamp: Utc.timestamp_opt(1_000 + max as i64, 0).unwrap(),
+        }
+    }
+
+    fn ranges(p: &[LtxFile]) -> Vec<(u8, u64, u64)> {
+        p.iter().map(|f| (f.level, f.min_txid, f.max_txid)).collect()
+    }
+
+    #[test]
+    fn takes_the_widest_files_that_continue_the_chain() {
+        let files = vec![f(9, 1, 5), f(0, 6, 6), f(0, 7, 7), f(0, 8, 8), f(1, 4, 7), f(0, 9, 9)];
+        // From 5: the L1 file 4-7 overlaps what is cached and reaches furthest.
+        assert_eq!(ranges(&files_after(&files, 5, 9).unwrap()), [(1, 4, 7), (0, 8, 8), (0, 9, 9)]);
+        assert_eq!(ranges(&files_after(&files, 7, 8).unwrap()), [(0, 8, 8)]);
+        assert_eq!(files_after(&files, 9, 9).unwrap(), []);
+        // Never a snapshot, never beyond the target.
+        assert_eq!(ranges(&files_after(&files, 6, 7).unwrap()), [(1, 4, 7)]);
+    }
+
+    #[test]
+    fn a_chain_that_does_not_continue_is_none() {
+        let files = vec![f(9, 1, 5), f(0, 8, 8)];
+        assert_eq!(files_after(&files, 5, 8), None);
+    }
+}

@@ -49,7 +49,11 @@ impl TempOutput {
         };
         fs::create_dir_all(&dir).map_err(|e| RestoreError::output(&dir, e))?;
         let name = dest.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "restore".into());
-        let temp = dir.join(format!(".{name}.chronoscope-{}.tmp", std::process::id()));
+        // Unique per process and call: two restores of the same point may run at once (the
+        // app and an upgrade check refreshing the same tenant).
+        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let temp = dir.join(format!(".{name}.chronoscope-{}-{n}.tmp", std::process::id()));
         let file = OpenOptions::new()
             .read(true)
             .write(true)

@@ -43,10 +43,11 @@ pub fn list(dir: &Path) -> Result<Vec<Entry>, RestoreError> {
     Ok(out)
 }
 
-/// Remove a cached database and its manifest.
+/// Remove a cached database, its manifest and its lock file.
 pub fn remove(db: &Path) -> Result<(), RestoreError> {
     std::fs::remove_file(db).map_err(|e| RestoreError::output(db, e))?;
     let _ = std::fs::remove_file(manifest_path(db));
+    let _ = std::fs::remove_file(db.with_extension("db.lock"));
     Ok(())
 }
 
@@ -81,7 +82,9 @@ pub fn gc(dir: &Path, unused_for: Duration) -> Result<GcReport, RestoreError> {
             .and_then(|m| m.modified())
             .is_ok_and(|t| now.duration_since(t).unwrap_or_default() > TEMP_GRACE);
         let temp = name.starts_with('.') && (name.contains(".chronoscope-") || name.contains(".tmp"));
-        let orphan = name.ends_with(".db.json") && !dir.join(name.trim_end_matches(".json")).is_file();
+        let orphan = [".db.json", ".db.lock"]
+            .iter()
+            .any(|ext| name.ends_with(ext) && !dir.join(&name[..name.len() - ext.len() + 3]).is_file());
         if (temp && old) || orphan {
             let removed = if path.is_dir() { std::fs::remove_dir_all(&path) } else { std::fs::remove_file(&path) };
             if removed.is_ok() {

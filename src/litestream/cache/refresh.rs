@@ -59,6 +59,12 @@ pub fn refresh_latest(
     let plan = plan::plan(&catalog, &RestoreTarget::Latest)?;
     let path = latest_path(dir, store);
     let replica = store.describe();
+    // One refresh of an entry at a time (the app and an upgrade check may both refresh a
+    // tenant): the database and its manifest must describe the same point.
+    std::fs::create_dir_all(dir).map_err(|e| RestoreError::output(dir, e))?;
+    let lock_path = path.with_extension("db.lock");
+    let lock = File::create(&lock_path).map_err(|e| RestoreError::output(&lock_path, e))?;
+    lock.lock().map_err(|e| RestoreError::output(&lock_path, e))?;
     let cached = Manifest::load(&path).filter(|m| path.is_file() && m.replica == replica);
     if let Some(m) = &cached {
         if same_point(&m.point, &plan) {

@@ -14,7 +14,6 @@ use crate::litestream::Cancel;
 use crate::litestream::cache::manifest::Point;
 use crate::litestream::cache::refresh::{CacheOutcome, refresh_latest};
 use crate::litestream::cache::{admin, default_dir, restore_cached};
-use crate::litestream::ltx::format_txid;
 use crate::litestream::plan::RestoreTarget;
 
 /// Restore into the cache: the latest point refreshed incrementally, other points once.
@@ -70,10 +69,7 @@ pub fn restore_into_cache(
 }
 
 fn point_text(p: &Point) -> String {
-    match p {
-        Point::V5 { txid, .. } => format!("TXID {}", format_txid(*txid)),
-        Point::V3 { generation, index, .. } => format!("generation {generation} index {index:08x}"),
-    }
+    p.describe()
 }
 
 /// `chronoscope cache ls|rm|gc`.

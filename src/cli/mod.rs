@@ -6,6 +6,7 @@ mod args;
 mod backup_cmds;
 mod cache_cmds;
 mod db_cmds;
+mod fleet_cmd;
 mod progress_bar;
 mod replay_cmds;
 mod replay_text;
@@ -191,6 +192,12 @@ pub enum Command {
         #[arg(long)]
         no_progress: bool,
     },
+    /// One index over every tenant of a source: `scan` refreshes each tenant's cached restore
+    /// (incrementally) and reads its executions; `search` queries them.
+    Fleet {
+        #[command(subcommand)]
+        action: FleetAction,
+    },
     /// The restore cache (`~/.cache/chronoscope/restores`): list its databases, remove some,
     /// or collect the unused ones.
     Cache {
@@ -310,6 +317,13 @@ fn run_command(command: Command) -> Result<ExitCode> {
             replay_cmds::export(&db, &execution_id, &output, json, &cancel)
         }
         Command::Cache { action } => cache_cmds::cache(action),
+        Command::Fleet { action: FleetAction::Scan { source, s3, parallel, json } } => {
+            fleet_cmd::fleet_scan(&source, &s3, parallel, json, &cancel)
+        }
+        Command::Fleet { action: FleetAction::Search { source, state, ffqn, result, since, text, limit, json } } => {
+            let cmd = fleet_cmd::SearchCmd { state, ffqn, result, since, text, limit, json };
+            fleet_cmd::fleet_search(&source, &cmd)
+        }
         Command::UpgradeCheck { source, s3, component, all, json, junit, parallel, fuel, no_progress } => {
             let cmd = upgrade_cmd::UpgradeCmd { source, s3, component, all, json, junit, parallel, fuel, no_progress };
             upgrade_cmd::upgrade_check(&cmd, &cancel)
@@ -319,6 +333,46 @@ fn run_command(command: Command) -> Result<ExitCode> {
             rerun_cmd::rerun(&db, &cmd, &cancel)
         }
     }
+}
+
+/// What `chronoscope fleet` does.
+#[derive(Debug, Subcommand)]
+pub enum FleetAction {
+    /// Refresh every tenant's cached restore and read its executions into the fleet index
+    /// (tenants whose backup did not move are not read again). Exit 2 when a tenant failed.
+    Scan {
+        /// A folder of tenant replicas, an `s3://` prefix, a `litestream.yml`.
+        source: String,
+        #[command(flatten)]
+        s3: S3Args,
+        #[arg(long, default_value_t = 8)]
+        parallel: usize,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Executions across all tenants of a scanned source, most recently updated first.
+    Search {
+        source: String,
+        /// `pending_at`, `locked`, `blocked_by_join_set`, `finished`.
+        #[arg(long)]
+        state: Option<String>,
+        /// Function prefix (`demo:workflow/wf.`).
+        #[arg(long)]
+        ffqn: Option<String>,
+        /// `ok`, `err`, `failed` (any failure) or `failed: KIND`.
+        #[arg(long)]
+        result: Option<String>,
+        /// Updated or finished at or after this time (RFC 3339).
+        #[arg(long)]
+        since: Option<String>,
+        /// Words of the error (SQLite FTS5 syntax: `trap AND panic`, `"exact phrase"`).
+        #[arg(long)]
+        text: Option<String>,
+        #[arg(long, default_value_t = 1000)]
+        limit: usize,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// What `chronoscope cache` does.

@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::Result;
+use chrono::{DateTime, Utc};
 
 use crate::cancel::Cancel;
 use crate::fleet::sources::{SourceConfig, TenantRow};
@@ -27,11 +28,20 @@ pub enum SubjectOrigin {
 pub struct Subject {
     pub name: String,
     pub origin: SubjectOrigin,
+    /// The newest restore point's time, from the listing.
+    pub latest: Option<DateTime<Utc>>,
+    /// What the listing found wrong with the replica.
+    pub problems: Vec<String>,
 }
 
 impl From<TenantRow> for Subject {
     fn from(row: TenantRow) -> Subject {
-        Subject { name: row.name, origin: SubjectOrigin::Replica { store: row.store, age: row.age } }
+        Subject {
+            name: row.name,
+            origin: SubjectOrigin::Replica { store: row.store, age: row.age },
+            latest: row.tenant.latest,
+            problems: row.tenant.problems,
+        }
     }
 }
 
@@ -42,7 +52,8 @@ pub fn subjects_of(arg: &str, s3: &S3Options, progress: &dyn Progress, cancel: &
     let path = Path::new(arg.strip_prefix("file://").unwrap_or(arg));
     if path.is_file() && is_sqlite_file(path) {
         let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| arg.to_owned());
-        return Ok(vec![Subject { name, origin: SubjectOrigin::Database(path.to_path_buf()) }]);
+        let origin = SubjectOrigin::Database(path.to_path_buf());
+        return Ok(vec![Subject { name, origin, latest: None, problems: Vec::new() }]);
     }
     let source = match SourceConfig::from_argument(arg) {
         SourceConfig::S3 { url, .. } => SourceConfig::S3 {

@@ -24,6 +24,7 @@ mod error;
 mod event;
 mod execution_log;
 mod executions;
+mod failures;
 mod files;
 mod history;
 mod ids;

@@ -4,6 +4,7 @@ mod support;
 mod cache_refresh;
 mod corruption;
 mod db_cmds;
+mod fleet_index;
 mod interop_v3;
 mod interop_v5;
 mod interrupt;

@@ -36,6 +36,16 @@ pub enum Point {
     V3 { generation: String, index: u64, segments: Vec<String> },
 }
 
+impl Point {
+    /// `TXID 000000000000002f`, `generation f565a8e8a76b1ef1 index 00000010`.
+    pub fn describe(&self) -> String {
+        match self {
+            Point::V5 { txid, .. } => format!("TXID {}", crate::litestream::ltx::format_txid(*txid)),
+            Point::V3 { generation, index, .. } => format!("generation {generation} index {index:08x}"),
+        }
+    }
+}
+
 /// `<db>.json`.
 pub fn manifest_path(db: &Path) -> PathBuf {
     let mut name = db.as_os_str().to_owned();

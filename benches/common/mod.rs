@@ -1,10 +1,12 @@
 //! Bench data built from the real Obelisk 0.41.5 fixture: copies of its executions with
-//! re-keyed IDs, shared by the `replay` and `rerun` benchmarks (`#[path]`-included).
+//! re-keyed IDs, shared by the benchmarks (`#[path]`-included); and running the release binary
+//! as a measured child process (time and peak RSS).
 
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::process::Command;
+use std::time::{Duration, Instant};
 
 use chronoscope::obelisk::Ulid;
 use rusqlite::types::Value;
@@ -146,4 +148,59 @@ pub fn build_copies(path: &Path, min_rows: usize, copies: Option<usize>) {
         }
     }
     tx.commit().unwrap();
+}
+
+// --- Running the release binary as a measured child process -----------------------------
+
+/// Runs `cmd`; its wall time, and the largest peak RSS of any child this process waited for
+/// (`RUSAGE_CHILDREN`): called once per fresh process, that is `cmd`'s own.
+pub fn run(cmd: &mut Command) -> (Duration, f64, std::process::Output) {
+    let t = Instant::now();
+    let out = cmd.output().expect("run");
+    let took = t.elapsed();
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, &mut usage) };
+    (took, usage.ru_maxrss as f64 / 1024.0, out)
+}
+
+/// `bin args…` run by a fresh copy of this bench (`--measure`), so that its peak RSS is its
+/// own; wall time and peak RSS in MB.
+pub fn measured(bin: &Path, args: &[String], env: &[(&str, &Path)]) -> (Duration, f64) {
+    let mut cmd = Command::new(std::env::current_exe().expect("bench exe"));
+    cmd.arg("--measure").arg(bin).args(args);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let t = Instant::now();
+    let out = cmd.output().expect("run the measuring child");
+    let took = t.elapsed();
+    let text = String::from_utf8_lossy(&out.stdout);
+    let rss = text.lines().find_map(|l| l.strip_prefix("peak_rss_mb=")).and_then(|v| v.trim().parse().ok());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(matches!(out.status.code(), Some(0 | 2)), "{} {args:?}: {stderr}", bin.display());
+    // The check's summary line.
+    eprintln!("  {}", stderr.lines().last().unwrap_or_default());
+    (took, rss.unwrap_or(0.0))
+}
+
+/// When this bench process was started by [`measured`] (`--measure BIN ARGS…`): run the
+/// command, print its peak RSS, exit with its status. Call first thing in `main`.
+pub fn measuring_child() {
+    let mut args = std::env::args().skip(1).filter(|a| a != "--bench");
+    if args.next().as_deref() != Some("--measure") {
+        return;
+    }
+    let bin = args.next().expect("a program");
+    let rest: Vec<String> = args.collect();
+    let (_, rss, out) = run(std::process::Command::new(&bin).args(&rest));
+    eprint!("{}", String::from_utf8_lossy(&out.stderr));
+    // Only the figure on stdout (the command's own output is not needed here).
+    println!("peak_rss_mb={rss:.1}");
+    std::process::exit(out.status.code().unwrap_or(1));
+}
+
+/// `cp -a FROM TO`.
+pub fn copy_dir(from: &Path, to: &Path) {
+    let st = Command::new("cp").arg("-a").arg(from).arg(to).status().expect("cp");
+    assert!(st.success(), "cp -a {}", from.display());
 }

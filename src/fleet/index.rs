@@ -78,6 +78,8 @@ CREATE TABLE IF NOT EXISTS executions (
     state_until TEXT, incompatible_digest TEXT, error_text TEXT,
     PRIMARY KEY (tenant, execution_id));
 CREATE INDEX IF NOT EXISTS executions_updated ON executions (updated_at);
+CREATE INDEX IF NOT EXISTS executions_state ON executions (state, updated_at);
+CREATE INDEX IF NOT EXISTS executions_result ON executions (result, updated_at);
 CREATE VIRTUAL TABLE IF NOT EXISTS error_words USING fts5(text, tenant UNINDEXED, execution_id UNINDEXED);
 ";
 

@@ -1,8 +1,6 @@
 //! `chronoscope fleet scan|search`: one index over every tenant of a source.
 
-use std::hash::{Hash, Hasher};
 use std::io::IsTerminal;
-use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -14,27 +12,10 @@ use super::args::S3Args;
 use super::parse_time;
 use super::progress_bar::ProgressBar;
 use crate::cancel::Cancel;
-use crate::fleet::index::{FleetIndex, Search};
+use crate::fleet::index::{FleetIndex, Search, index_path};
 use crate::fleet::scan::{TenantScan, scan};
 use crate::fleet::subjects::subjects_of;
 use crate::litestream::{Progress, ProgressEvent, Unit};
-
-/// `<cache>/chronoscope/fleet/<name>-<hash>.sqlite`: the index of the source `arg`.
-pub fn index_path(arg: &str) -> PathBuf {
-    let canonical = Path::new(arg).canonicalize().map(|p| p.display().to_string()).unwrap_or_else(|_| arg.to_owned());
-    let mut h = std::hash::DefaultHasher::new();
-    canonical.hash(&mut h);
-    let name: String = canonical
-        .trim_end_matches('/')
-        .rsplit('/')
-        .next()
-        .unwrap_or("fleet")
-        .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' })
-        .collect();
-    let restores = crate::litestream::cache::default_dir();
-    restores.parent().unwrap_or(&restores).join("fleet").join(format!("{name}-{:016x}.sqlite", h.finish()))
-}
 
 /// `fleet scan`.
 pub fn fleet_scan(source: &str, s3: &S3Args, parallel: usize, json: bool, cancel: &Cancel) -> Result<ExitCode> {

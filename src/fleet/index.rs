@@ -47,6 +47,21 @@ pub struct IndexedTenant {
     pub error: Option<String>,
     pub problems: Vec<String>,
     pub executions: usize,
+    /// The database read (the cached restore, or the file given).
+    pub database: Option<String>,
+}
+
+/// Per-tenant counts for triage.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TenantCounts {
+    pub tenant: IndexedTenant,
+    /// Locked by an executor right now.
+    pub running: usize,
+    pub blocked: usize,
+    /// Finished with a failure or an `err` since the time asked.
+    pub failed_since: usize,
+    /// Pending with an `incompatible_digest`, or blocked past its lock's expiry.
+    pub stuck: usize,
 }
 
 /// What to look for (every field optional).
@@ -63,15 +78,38 @@ pub struct Search {
     pub limit: usize,
 }
 
+/// `<cache>/chronoscope/fleet/<name>-<hash>.sqlite`: the index of the source `key` (a folder,
+/// an `s3://` prefix, a `litestream.yml`; local paths are made canonical), shared by the command
+/// line and the app.
+pub fn index_path(key: &str) -> std::path::PathBuf {
+    use std::hash::{Hash, Hasher};
+    let canonical = Path::new(key).canonicalize().map(|p| p.display().to_string()).unwrap_or_else(|_| key.to_owned());
+    let mut h = std::hash::DefaultHasher::new();
+    canonical.hash(&mut h);
+    let name: String = canonical
+        .trim_end_matches('/')
+        .rsplit('/')
+        .next()
+        .unwrap_or("fleet")
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' })
+        .collect();
+    let restores = crate::litestream::cache::default_dir();
+    restores.parent().unwrap_or(&restores).join("fleet").join(format!("{name}-{:016x}.sqlite", h.finish()))
+}
+
 pub struct FleetIndex {
     conn: Connection,
     path: String,
 }
 
+/// Bumped when [`SCHEMA`] changes.
+const SCHEMA_VERSION: i64 = 1;
+
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS tenants (
     name TEXT PRIMARY KEY, point TEXT, latest_at TEXT, scanned_at TEXT NOT NULL,
-    error TEXT, problems TEXT NOT NULL, executions INTEGER NOT NULL);
+    error TEXT, problems TEXT NOT NULL, executions INTEGER NOT NULL, database TEXT);
 CREATE TABLE IF NOT EXISTS executions (
     tenant TEXT NOT NULL, execution_id TEXT NOT NULL, ffqn TEXT NOT NULL, state TEXT NOT NULL,
     result TEXT, created_at TEXT NOT NULL, updated_at TEXT NOT NULL, finished_at TEXT,
@@ -100,6 +138,13 @@ impl FleetIndex {
         }
         let conn = Connection::open(path).map_err(|e| err(&e))?;
         conn.pragma_update(None, "journal_mode", "WAL").map_err(|e| err(&e))?;
+        // The index is derived data: one of another layout is rebuilt by the next scan.
+        let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0)).map_err(|e| err(&e))?;
+        if version != SCHEMA_VERSION {
+            conn.execute_batch("DROP TABLE IF EXISTS tenants; DROP TABLE IF EXISTS executions; DROP TABLE IF EXISTS error_words;")
+                .map_err(|e| err(&e))?;
+            conn.pragma_update(None, "user_version", SCHEMA_VERSION).map_err(|e| err(&e))?;
+        }
         conn.execute_batch(SCHEMA).map_err(|e| err(&e))?;
         Ok(FleetIndex { conn, path: path.display().to_string() })
     }
@@ -130,7 +175,7 @@ impl FleetIndex {
             tx.execute("DELETE FROM executions WHERE tenant = ?1", [&tenant.name])?;
             tx.execute("DELETE FROM error_words WHERE tenant = ?1", [&tenant.name])?;
             tx.execute(
-                "INSERT OR REPLACE INTO tenants VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                "INSERT OR REPLACE INTO tenants VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
                 params![
                     tenant.name,
                     tenant.point,
@@ -138,7 +183,8 @@ impl FleetIndex {
                     ts(&tenant.scanned_at),
                     tenant.error,
                     serde_json::to_string(&tenant.problems).unwrap_or_default(),
-                    executions.len() as i64
+                    executions.len() as i64,
+                    tenant.database
                 ],
             )?;
             let mut ins = tx.prepare("INSERT INTO executions VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)")?;
@@ -181,6 +227,7 @@ impl FleetIndex {
                     error: None,
                     problems: vec![],
                     executions: 0,
+                    database: None,
                 },
                 &[],
             )?;
@@ -194,7 +241,7 @@ impl FleetIndex {
         let mut stmt = self
             .conn
             .prepare(
-                "SELECT name, point, latest_at, scanned_at, error, problems, executions FROM tenants ORDER BY name",
+                "SELECT name, point, latest_at, scanned_at, error, problems, executions, database FROM tenants ORDER BY name",
             )
             .map_err(|e| self.err(e))?;
         let rows = stmt
@@ -207,10 +254,43 @@ impl FleetIndex {
                     error: r.get(4)?,
                     problems: serde_json::from_str(&r.get::<_, String>(5)?).unwrap_or_default(),
                     executions: r.get::<_, i64>(6)? as usize,
+                    database: r.get(7)?,
                 })
             })
             .map_err(|e| self.err(e))?;
         rows.collect::<rusqlite::Result<_>>().map_err(|e| self.err(e))
+    }
+
+    /// Every tenant with its triage counts: failures since `since`, stuck as of `now`.
+    pub fn tenant_counts(&self, since: DateTime<Utc>, now: DateTime<Utc>) -> Result<Vec<TenantCounts>, IndexError> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT tenant,
+                        sum(state = 'locked'),
+                        sum(state = 'blocked_by_join_set'),
+                        sum(state = 'finished' AND result != 'ok' AND coalesce(finished_at, updated_at) >= ?1),
+                        sum((state = 'pending_at' AND incompatible_digest IS NOT NULL)
+                            OR (state = 'blocked_by_join_set' AND state_until < ?2))
+                 FROM executions GROUP BY tenant",
+            )
+            .map_err(|e| self.err(e))?;
+        let counts: std::collections::HashMap<String, [usize; 4]> = stmt
+            .query_map(params![ts(&since), ts(&now)], |r| {
+                let n = |i| r.get::<_, Option<i64>>(i).map(|v| v.unwrap_or(0) as usize);
+                Ok((r.get(0)?, [n(1)?, n(2)?, n(3)?, n(4)?]))
+            })
+            .map_err(|e| self.err(e))?
+            .collect::<rusqlite::Result<_>>()
+            .map_err(|e| self.err(e))?;
+        Ok(self
+            .tenants()?
+            .into_iter()
+            .map(|t| {
+                let [running, blocked, failed_since, stuck] = counts.get(&t.name).copied().unwrap_or_default();
+                TenantCounts { tenant: t, running, blocked, failed_since, stuck }
+            })
+            .collect())
     }
 
     /// Executions matching `q`, most recently updated first.

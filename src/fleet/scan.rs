@@ -59,7 +59,7 @@ pub fn scan(
             Ok(r) => r,
             Err(e) => {
                 let error = e.to_string();
-                let tenant = tenant_row(subject, None, Some(error.clone()), 0);
+                let tenant = tenant_row(subject, None, Some(error.clone()), 0, None);
                 let _ = lock(index).replace_tenant(&tenant, &[]);
                 TenantScan::Failed { error }
             }
@@ -74,7 +74,13 @@ fn lock(index: &Mutex<FleetIndex>) -> std::sync::MutexGuard<'_, FleetIndex> {
     index.lock().unwrap_or_else(|p| p.into_inner())
 }
 
-fn tenant_row(subject: &Subject, point: Option<String>, error: Option<String>, executions: usize) -> IndexedTenant {
+fn tenant_row(
+    subject: &Subject,
+    point: Option<String>,
+    error: Option<String>,
+    executions: usize,
+    database: Option<String>,
+) -> IndexedTenant {
     IndexedTenant {
         name: subject.name.clone(),
         point,
@@ -83,6 +89,7 @@ fn tenant_row(subject: &Subject, point: Option<String>, error: Option<String>, e
         error,
         problems: subject.problems.clone(),
         executions,
+        database,
     }
 }
 
@@ -140,6 +147,7 @@ fn scan_one(
             }
         })
         .collect();
-    lock(index).replace_tenant(&tenant_row(subject, Some(point), None, rows.len()), &rows)?;
+    let database = Some(path.display().to_string());
+    lock(index).replace_tenant(&tenant_row(subject, Some(point), None, rows.len(), database), &rows)?;
     Ok(TenantScan::Scanned { executions: rows.len(), restore: how })
 }

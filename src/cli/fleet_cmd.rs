@@ -23,7 +23,7 @@ pub fn fleet_scan(source: &str, s3: &S3Args, parallel: usize, json: bool, cancel
     let bar = ProgressBar::new(!json && std::io::stderr().is_terminal());
     let subjects = subjects_of(source, &s3.options(), &bar, cancel)?;
     let listed = started.elapsed();
-    let path = index_path(source);
+    let path = index_path(&crate::litestream::cache::default_dir(), source);
     let index = Mutex::new(FleetIndex::open(&path)?);
     bar.report(ProgressEvent::Phase {
         name: "scanning",
@@ -82,7 +82,7 @@ pub struct SearchCmd {
 
 /// `fleet search`.
 pub fn fleet_search(source: &str, cmd: &SearchCmd) -> Result<ExitCode> {
-    let path = index_path(source);
+    let path = index_path(&crate::litestream::cache::default_dir(), source);
     if !path.is_file() {
         anyhow::bail!("{source}: not scanned yet (run `chronoscope fleet scan {source}` first)");
     }

@@ -78,10 +78,10 @@ pub struct Search {
     pub limit: usize,
 }
 
-/// `<cache>/chronoscope/fleet/<name>-<hash>.sqlite`: the index of the source `key` (a folder,
-/// an `s3://` prefix, a `litestream.yml`; local paths are made canonical), shared by the command
-/// line and the app.
-pub fn index_path(key: &str) -> std::path::PathBuf {
+/// `<restore cache>/fleet/<name>-<hash>.sqlite`: the index of the source `key` (a folder, an
+/// `s3://` prefix, a `litestream.yml`; local paths are made canonical) beside the restores it
+/// reads, shared by the command line and the app.
+pub fn index_path(cache_dir: &Path, key: &str) -> std::path::PathBuf {
     use std::hash::{Hash, Hasher};
     let canonical = Path::new(key).canonicalize().map(|p| p.display().to_string()).unwrap_or_else(|_| key.to_owned());
     let mut h = std::hash::DefaultHasher::new();
@@ -94,8 +94,7 @@ pub fn index_path(key: &str) -> std::path::PathBuf {
         .chars()
         .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' })
         .collect();
-    let restores = crate::litestream::cache::default_dir();
-    restores.parent().unwrap_or(&restores).join("fleet").join(format!("{name}-{:016x}.sqlite", h.finish()))
+    cache_dir.join("fleet").join(format!("{name}-{:016x}.sqlite", h.finish()))
 }
 
 pub struct FleetIndex {
@@ -141,8 +140,10 @@ impl FleetIndex {
         // The index is derived data: one of another layout is rebuilt by the next scan.
         let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0)).map_err(|e| err(&e))?;
         if version != SCHEMA_VERSION {
-            conn.execute_batch("DROP TABLE IF EXISTS tenants; DROP TABLE IF EXISTS executions; DROP TABLE IF EXISTS error_words;")
-                .map_err(|e| err(&e))?;
+            conn.execute_batch(
+                "DROP TABLE IF EXISTS tenants; DROP TABLE IF EXISTS executions; DROP TABLE IF EXISTS error_words;",
+            )
+            .map_err(|e| err(&e))?;
             conn.pragma_update(None, "user_version", SCHEMA_VERSION).map_err(|e| err(&e))?;
         }
         conn.execute_batch(SCHEMA).map_err(|e| err(&e))?;

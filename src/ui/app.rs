@@ -28,9 +28,11 @@ use crate::obelisk::{ExecutionFilter, ExecutionId, ObeliskDb};
 use crate::replay::export::{ExportFile, export_tree, looks_like_export, write_atomically};
 use crate::replay::{ReplaySource, ReplayTree};
 use crate::rerun::Rerunner;
+use crate::ui::model::fleet::FleetModel;
 use crate::ui::model::rerun::{RerunModel, SourceOrigin};
 use crate::ui::model::upgrade::UpgradeModel;
 
+mod fleet;
 mod rerun;
 mod upgrade;
 
@@ -45,6 +47,8 @@ pub enum Screen {
     TimeTravel,
     /// The verdicts of an upgrade check over the source's tenants.
     Upgrade,
+    /// The source's fleet index: per-tenant triage counts and a search over every tenant.
+    FleetIndex,
 }
 
 /// The database being looked at, and where it came from (for the breadcrumb).
@@ -89,6 +93,8 @@ pub struct App {
     pending_open: Option<(ExecutionId, Option<u64>)>,
     /// The upgrade check screen.
     pub upgrade: Option<UpgradeModel>,
+    /// The Fleet screen (the source's fleet index).
+    pub fleet: Option<FleetModel>,
     rerunner: Option<Arc<Rerunner>>,
     /// Where compiled components are cached.
     component_cache: PathBuf,
@@ -141,6 +147,7 @@ impl App {
             title: String::new(),
             pending_open: None,
             upgrade: None,
+            fleet: None,
             rerunner: None,
             component_cache: options.component_cache,
             message: None,
@@ -185,6 +192,8 @@ impl App {
             || self.executions_task.is_some()
             || self.tree_task.is_some()
             || self.rerun.as_ref().is_some_and(|r| r.running() || r.files_task.is_some())
+            || self.fleet.as_ref().is_some_and(|f| f.task.is_some())
+            || self.upgrade.as_ref().is_some_and(|u| u.running())
     }
 
     /// Queue a command (applied after the current frame; tests use this too).
@@ -426,6 +435,9 @@ impl App {
         for msg in self.tasks.drain() {
             match msg {
                 TaskMsg::Progress { task, event } => {
+                    if self.fleet_progress(task, &event) {
+                        continue;
+                    }
                     if self.tenants.loading.as_ref().is_some_and(|r| r.id == task) {
                         match event {
                             ProgressEvent::Phase { name, .. } => self.tenants.progress = name.to_owned(),
@@ -503,6 +515,7 @@ impl App {
                     }
                 }
                 TaskMsg::SourceFiles { task, result } => self.source_files_arrived(task, result),
+                TaskMsg::Fleet { task, result } => self.fleet_arrived(task, result),
                 TaskMsg::Saved { result } => match result {
                     Ok(text) => {
                         self.saved.push(text.clone());
@@ -634,6 +647,15 @@ impl App {
                 }
             }
             Command::Rerun => self.start_rerun(),
+            Command::ShowFleet => self.show_fleet(),
+            Command::ScanFleet => self.scan_fleet(),
+            Command::CancelFleetScan => {
+                if let Some((_, _, cancel)) = self.fleet.as_ref().and_then(|f| f.scan.as_ref()) {
+                    cancel.cancel();
+                }
+            }
+            Command::SearchFleet => self.search_fleet(),
+            Command::OpenIndexed { tenant, database, execution } => self.open_indexed(tenant, database, execution),
             Command::CancelUpgradeCheck => {
                 if let Some(u) = &mut self.upgrade {
                     u.cancel();

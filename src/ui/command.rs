@@ -48,6 +48,19 @@ pub enum Command {
     CancelRerun,
     /// Re-execute the open tree again (e.g. after a cancel).
     Rerun,
+    /// Show the Fleet screen of the current source (its index).
+    ShowFleet,
+    /// Scan every tenant of the source into the fleet index.
+    ScanFleet,
+    CancelFleetScan,
+    /// Run the Fleet screen's search.
+    SearchFleet,
+    /// Open an indexed execution of `tenant` (restored at `database`) in time travel.
+    OpenIndexed {
+        tenant: String,
+        database: PathBuf,
+        execution: ExecutionId,
+    },
     /// Stop the running upgrade check.
     CancelUpgradeCheck,
     /// Open execution `execution` of the upgrade check's tenant `tenant` in time travel.

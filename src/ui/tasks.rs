@@ -66,6 +66,11 @@ pub enum TaskMsg {
         task: u64,
         result: Result<HashMap<String, Arc<str>>, String>,
     },
+    /// The fleet index: a scan ended, or a search answered.
+    Fleet {
+        task: u64,
+        result: Result<crate::ui::model::fleet::FleetData, String>,
+    },
     /// A file was written (export); the message says what and where.
     Saved {
         result: Result<String, String>,

@@ -65,14 +65,34 @@ pub fn refresh_latest(
     let lock_path = path.with_extension("db.lock");
     let lock = File::create(&lock_path).map_err(|e| RestoreError::output(&lock_path, e))?;
     lock.lock().map_err(|e| RestoreError::output(&lock_path, e))?;
+    let result = refresh_locked(store, age, &catalog, &plan, path.clone(), replica, progress, cancel);
+    if result.is_err() && !path.is_file() {
+        // Nothing was cached: leave nothing behind.
+        let _ = std::fs::remove_file(&lock_path);
+    }
+    result
+}
+
+/// [`refresh_latest`] with the entry's lock held.
+#[allow(clippy::too_many_arguments)]
+fn refresh_locked(
+    store: &dyn ReplicaStore,
+    age: &AgeIdentities,
+    catalog: &catalog::Catalog,
+    plan: &Plan,
+    path: PathBuf,
+    replica: String,
+    progress: &dyn Progress,
+    cancel: &Cancel,
+) -> Result<CachedRestore, RestoreError> {
     let cached = Manifest::load(&path).filter(|m| path.is_file() && m.replica == replica);
     if let Some(m) = &cached {
-        if same_point(&m.point, &plan) {
+        if same_point(&m.point, plan) {
             touch(&path);
             return Ok(CachedRestore { path, outcome: CacheOutcome::UpToDate, manifest: m.clone() });
         }
         if let (Plan::V5 { txid, .. }, Point::V5 { txid: have, page_size, commit, files }, Some(v5)) =
-            (&plan, &m.point, &catalog.v5)
+            (plan, &m.point, &catalog.v5)
             && have < txid
             && files.iter().any(|k| v5.files.iter().any(|f| &f.key == k))
             && let Some(chain) = files_after(&v5.files, *have, *txid)
@@ -89,8 +109,8 @@ pub fn refresh_latest(
     let mut opts = RestoreOptions::new(&path);
     opts.overwrite = true;
     opts.age = age.clone();
-    let report = restore::execute(store, &plan, &opts, progress, cancel)?;
-    let point = match &plan {
+    let report = restore::execute(store, plan, &opts, progress, cancel)?;
+    let point = match plan {
         Plan::V5 { txid, files, .. } => Point::V5 {
             txid: *txid,
             page_size: report.page_size,

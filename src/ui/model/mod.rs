@@ -2,6 +2,7 @@
 //! replayed state at the cursor) cached and rebuilt only when their inputs change.
 
 pub mod executions;
+pub mod fleet;
 pub mod rerun;
 pub mod restore;
 pub mod tenants;

@@ -59,5 +59,10 @@ pub fn ui(app: &App, ui: &mut egui::Ui, commands: &mut Vec<Command>) {
                 commands.push(Command::Show(screen));
             }
         }
+        let fleet = egui::Button::selectable(app.screen == Screen::FleetIndex, "Fleet");
+        let hint = "Every tenant of the source in one index: triage counts and a search";
+        if ui.add_enabled(!app.tenants.rows().is_empty(), fleet).on_hover_text(hint).clicked() {
+            commands.push(Command::ShowFleet);
+        }
     });
 }

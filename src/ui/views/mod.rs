@@ -5,6 +5,7 @@ mod breadcrumb;
 mod events;
 mod executions;
 mod findings;
+mod fleet;
 mod inspector;
 mod json_tree;
 mod menu;
@@ -47,6 +48,9 @@ pub fn draw(app: &mut App, ui: &mut egui::Ui, commands: &mut Vec<Command>) {
             egui::CentralPanel::default().show(ui, |ui| executions::ui(app, ui, commands));
         }
         Screen::TimeTravel => timetravel::ui(app, ui, commands),
+        Screen::FleetIndex => {
+            egui::CentralPanel::default().show(ui, |ui| fleet::ui(app, ui, commands));
+        }
         Screen::Upgrade => {
             egui::CentralPanel::default().show(ui, |ui| upgrade::ui(app, ui, commands));
         }

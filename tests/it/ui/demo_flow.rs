@@ -8,7 +8,7 @@ use chronoscope::ui::dialogs::{DialogPurpose, ScriptedDialogs};
 use egui::Key;
 use egui_kittest::kittest::Queryable;
 
-use super::kit::{click_menu, files_in, harness, options, select_tenant, wait_for};
+use super::kit::{click_menu, databases_in, files_in, harness, options, select_tenant, wait_for};
 
 const PARENT: &str = "E_01M86FEWCGVEWKA4MWX3D41J75";
 const CHILD: &str = "E_01M86FEWCGVEWKA4MWX3D41J75.o:1-serial_1";
@@ -40,9 +40,11 @@ fn demo_restore_open_step_into_child_and_export() {
     h.get_by_label("Restore latest").click();
     wait_for(&mut h, "executions", |a| a.executions.is_some());
     assert_eq!(h.state().screen, Screen::Executions);
-    let restored = files_in(cache.path());
+    let restored = databases_in(cache.path());
     assert_eq!(restored.len(), 1, "one restored database in the cache: {restored:?}");
-    assert!(restored[0].starts_with("tenant-alpha-txid-000000000000002f"), "{restored:?}");
+    assert!(restored[0].starts_with("tenant-alpha-latest-"), "{restored:?}");
+    let manifest = chronoscope::litestream::cache::manifest::Manifest::load(&cache.path().join(&restored[0])).unwrap();
+    assert_eq!(manifest.point.describe(), "TXID 000000000000002f");
     let ex = h.state().executions.as_ref().unwrap();
     assert_eq!(ex.all().len(), 61);
     assert_eq!(ex.view().len(), 28, "children folded under their parents");

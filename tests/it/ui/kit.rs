@@ -115,6 +115,11 @@ pub fn wait_for_restored(h: &mut Harness<'_, App>, tenant: &str, point: &str) ->
     n
 }
 
+/// The restored databases directly in `dir` (not their manifests and lock files).
+pub fn databases_in(dir: &Path) -> Vec<String> {
+    files_in(dir).into_iter().filter(|f| f.ends_with(".db")).collect()
+}
+
 /// Files (not folders) directly in `dir`.
 pub fn files_in(dir: &Path) -> Vec<String> {
     std::fs::read_dir(dir)

@@ -5,6 +5,7 @@ mod breadcrumb;
 mod demo_flow;
 mod executions_filters;
 mod findings;
+mod fleet_view;
 mod inspector;
 pub mod kit;
 mod open_file;

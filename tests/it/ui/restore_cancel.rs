@@ -4,7 +4,7 @@
 use chronoscope::ui::options::Gate;
 use egui_kittest::kittest::Queryable;
 
-use super::kit::{files_in, harness, options, select_tenant, wait_for};
+use super::kit::{databases_in, files_in, harness, options, select_tenant, wait_for};
 
 #[test]
 fn cancelled_restore_leaves_nothing() {
@@ -30,5 +30,5 @@ fn cancelled_restore_leaves_nothing() {
     gate.open();
     h.get_by_label("Restore latest").click();
     wait_for(&mut h, "executions", |a| a.executions.is_some());
-    assert_eq!(files_in(cache.path()).len(), 1);
+    assert_eq!(databases_in(cache.path()).len(), 1);
 }

@@ -10,7 +10,7 @@ use chronoscope::ui::dialogs::{DialogPurpose, ScriptedDialogs};
 use chronoscope::ui::settings::{STORAGE_KEY, Settings};
 use egui_kittest::kittest::Queryable;
 
-use super::kit::{click_menu, files_in, harness, options, wait_for};
+use super::kit::{click_menu, databases_in, harness, options, wait_for};
 use crate::support::moto::{ACCESS_KEY, Moto, SECRET_KEY};
 use crate::support::repo;
 
@@ -121,7 +121,7 @@ fn s3_source_added_in_the_form_lists_and_restores_tenants() {
     h.get_by_label("Restore latest").click();
     wait_for(&mut h, "executions", |a| a.executions.is_some());
     assert_eq!(h.state().executions.as_ref().unwrap().all().len(), 61);
-    assert_eq!(files_in(cache.path()).len(), 1);
+    assert_eq!(databases_in(cache.path()).len(), 1);
 }
 
 #[test]

@@ -160,3 +160,24 @@ fn screenshot_of_the_upgrade_check() {
     h.run_steps(3);
     h.snapshot_options("upgrade-nondeterminism", &snapshot_options());
 }
+
+/// The Fleet screen over the fixture fleet folder (tenants alpha, beta and zeta), scanned, with a
+/// search for error words.
+#[test]
+fn screenshot_of_the_fleet_screen() {
+    let cache = tempfile::tempdir().unwrap();
+    let mut opts = options(cache.path());
+    opts.open = Some(crate::restore_fixtures::fixtures().join("fleet/v0.5").display().to_string());
+    let mut h = harness(opts);
+    h.set_render_cursor(false);
+    wait_for(&mut h, "tenants", |a| a.tenants.loading.is_none() && a.tenants.rows().len() == 3);
+    h.get_by_label("Fleet").click();
+    h.run_steps(2);
+    h.get_by_label("Scan").click();
+    wait_for(&mut h, "the scan", |a| a.fleet.as_ref().is_some_and(|f| f.task.is_none() && f.counts.len() == 3));
+    super::kit::type_into(&mut h, "Error words", "boom OR unreachable OR timed_out");
+    h.get_by_label("Search").click();
+    wait_for(&mut h, "the hits", |a| a.fleet.as_ref().is_some_and(|f| f.task.is_none() && !f.hits.is_empty()));
+    h.run_steps(2);
+    h.snapshot_options("fleet", &snapshot_options());
+}

@@ -151,3 +151,28 @@ fn a_rescan_reads_only_what_moved_and_forgets_what_left() {
     let n: usize = String::from_utf8_lossy(&o.stdout).trim().parse().unwrap();
     assert_eq!(all.iter().filter(|(t, _)| t == "alpha").count(), n);
 }
+
+#[test]
+fn an_s3_prefix_of_tenants_is_scanned_and_searched() {
+    let moto = crate::support::moto::Moto::start();
+    moto.create_bucket("fleet");
+    for t in ["zeta", "alpha"] {
+        crate::s3_fleet::upload_v5(
+            &moto,
+            "fleet",
+            &format!("tenants/{t}"),
+            &fixtures().join(format!("fleet/v0.5/tenant-{t}")),
+        );
+    }
+    let cache = tempfile::tempdir().unwrap();
+    let s3 = ["--endpoint", moto.endpoint.as_str(), "--force-path-style", "--region", "us-east-1"];
+    let scan = run(cache.path(), &[&["scan", "s3://fleet/tenants", "--json"], &s3[..]].concat());
+    assert!(scan.status.success(), "{}", describe(&scan));
+    assert_eq!(json(&scan)["scanned"], 2);
+    let blocked =
+        hits(&run(cache.path(), &["search", "s3://fleet/tenants", "--json", "--state", "blocked_by_join_set"]));
+    let tenants: BTreeSet<&str> = blocked.iter().map(|(t, _)| t.as_str()).collect();
+    assert_eq!(tenants, BTreeSet::from(["alpha", "zeta"]));
+    // Zeta's one blocked execution, as in its real replica's README.
+    assert!(blocked.contains(&("zeta".to_owned(), "E_01M86GA438TFXA41ANMRYCPBPK".to_owned())), "{blocked:?}");
+}

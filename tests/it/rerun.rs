@@ -68,8 +68,10 @@ fn the_demo_and_tenant_zeta_replay_with_their_stored_components() {
     // Zeta's blocked execution waits on the join set its t_state names.
     let zeta = scratch().join("cache/chronoscope/restores");
     let restored = std::fs::read_dir(&zeta).unwrap_or_else(|e| panic!("{e}")).flatten().map(|e| e.path());
-    let restored =
-        restored.into_iter().find(|p| p.to_string_lossy().contains("tenant-zeta")).unwrap_or_else(|| panic!("zeta"));
+    let restored = restored
+        .into_iter()
+        .find(|p| p.to_string_lossy().contains("tenant-zeta") && p.extension().is_some_and(|e| e == "db"));
+    let restored = restored.unwrap_or_else(|| panic!("zeta"));
     let db = ObeliskDb::open(&restored).unwrap_or_else(|e| panic!("{e}"));
     let (_, reports, _) = rerun(&[restored.to_str().unwrap_or_default()]);
     for r in reports.iter().filter(|r| r["outcome"] == "blocked") {

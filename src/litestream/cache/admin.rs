@@ -36,7 +36,10 @@ pub fn list(dir: &Path) -> Result<Vec<Entry>, RestoreError> {
             continue;
         }
         let meta = e.metadata().map_err(|err| RestoreError::output(&path, err))?;
-        let used = meta.modified().map(DateTime::<Utc>::from).unwrap_or_else(|_| Utc::now());
+        // Written (the database) or last used (its manifest is touched on use).
+        let manifest_time = std::fs::metadata(manifest_path(&path)).and_then(|m| m.modified()).ok();
+        let used = meta.modified().ok().into_iter().chain(manifest_time).max();
+        let used = used.map(DateTime::<Utc>::from).unwrap_or_else(Utc::now);
         out.push(Entry { manifest: Manifest::load(&path), path, bytes: meta.len(), used });
     }
     out.sort_by(|a, b| b.used.cmp(&a.used).then(a.path.cmp(&b.path)));
@@ -109,7 +112,9 @@ mod tests {
         std::fs::write(d.join("gone.db.json"), b"{}").unwrap();
         std::fs::write(d.join(".new.db.chronoscope-1.tmp"), b"").unwrap();
         let week_ago = SystemTime::now() - Duration::from_secs(7 * 86400);
-        std::fs::File::options().append(true).open(d.join("old.db")).unwrap().set_modified(week_ago).unwrap();
+        for f in ["old.db", "old.db.json"] {
+            std::fs::File::options().append(true).open(d.join(f)).unwrap().set_modified(week_ago).unwrap();
+        }
         let r = gc(d, Duration::from_secs(86400)).unwrap();
         assert_eq!(r.removed, [d.join("old.db")]);
         assert_eq!((r.bytes, r.leftovers), (1, 1), "the orphan manifest; the fresh temp file stays");

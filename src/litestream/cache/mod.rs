@@ -83,7 +83,6 @@ pub fn restore_cached(
     let plan = plan::plan(&catalog, target)?;
     let path = cached_path(dir, store, &plan);
     if path.is_file() {
-        refresh::touch(&path);
         return Ok((path, false));
     }
     let mut opts = RestoreOptions::new(&path);

@@ -201,9 +201,10 @@ fn incremental(
     })
 }
 
-/// Mark a cache entry as used now (`cache gc` removes the long unused ones).
+/// Mark a cache entry as used now (`cache gc` removes the long unused ones): its manifest's
+/// time, so the database's own time stays when it was written.
 pub fn touch(path: &Path) {
-    if let Ok(f) = File::options().append(true).open(path) {
+    if let Ok(f) = File::options().append(true).open(super::manifest::manifest_path(path)) {
         let _ = f.set_modified(std::time::SystemTime::now());
     }
 }

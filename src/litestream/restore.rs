@@ -120,7 +120,15 @@ pub fn execute(
     cancel.check()?;
     out.sync()?;
     progress.report(ProgressEvent::Phase { name: "verifying", total: None, unit: Unit::Bytes });
-    let integrity = verify_database(out.temp_path(), page_size, page_count, opts.integrity, cancel)?;
+    let integrity = verify_database(out.temp_path(), page_size, page_count, opts.integrity, cancel).map_err(|e| {
+        // A v0.3 time cut inside the snapshot's WAL index: say why the result can be torn.
+        match (e, plan) {
+            (RestoreError::Verification(m), Plan::V3(p)) if p.cut_short().is_some() => {
+                RestoreError::Verification(format!("{m}; {}", p.cut_short().unwrap_or_default()))
+            }
+            (e, _) => e,
+        }
+    })?;
     cancel.check()?;
     let output = out.commit()?;
     Ok(RestoreReport {

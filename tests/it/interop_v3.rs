@@ -209,7 +209,10 @@ fn check_plan(
         [&["restore"][..], &cs_args, &["-o", &out_path, "--dry-run", "--json", "--no-progress"]].concat(),
     );
     if !restorable {
-        cli::assert_cli_error(&o, &out, &[]);
+        // A dry run only plans: a restore refused at verification (a torn v0.3 time cut) plans.
+        if !o.status.success() {
+            cli::assert_cli_error(&o, &out, &[]);
+        }
         return;
     }
     let plan = cli::stdout_json(&o);

@@ -28,6 +28,34 @@ pub struct V3Plan {
     pub last_index: u64,
     /// Storage time of the newest planned object: the restored state is as of this time.
     pub updated_at: DateTime<Utc>,
+    /// With a timestamp: the segments of the snapshot's own WAL index left out by the time cut.
+    /// The snapshot may already hold their frames (see [`V3Plan::cut_short`]).
+    #[serde(skip)]
+    pub tail: Vec<SegmentInfo>,
+}
+
+impl V3Plan {
+    /// Why a restore of this plan can be torn, when it is: a v0.3 snapshot of index N is the
+    /// database file copied after a PASSIVE checkpoint, so it may already hold frames of WAL N
+    /// (a partial checkpoint even a torn set of pages), and only re-applying WAL N from offset 0
+    /// up to where the snapshot was taken makes it consistent. A time between the snapshot's
+    /// upload and the upload of those segments (see `tail`) cuts WAL N short; v0.3.13 then writes
+    /// a database no transaction committed. `None` when the plan applies the snapshot's whole index.
+    pub fn cut_short(&self) -> Option<String> {
+        let (first, last) = (self.tail.first()?, self.tail.last()?);
+        Some(format!(
+            "snapshot {:08x} of generation {} (from {}) can hold WAL frames uploaded after the restore time \
+             ({} from {} on), so the WAL uploaded by then may not make it consistent (Litestream v0.3.13 \
+             writes such a database anyway); restore a time before {} or from {} on",
+            self.snapshot.index,
+            self.generation,
+            fmt_time(&self.snapshot.created_at),
+            first.key,
+            fmt_time(&first.created_at),
+            fmt_time(&self.snapshot.created_at),
+            fmt_time(&last.created_at),
+        ))
+    }
 }
 
 /// Plan a restore. Generation: with a timestamp, among those whose `[created_at, updated_at]`
@@ -86,10 +114,15 @@ fn plan_generation(
     }
 
     let mut segments: Vec<SegmentInfo> = Vec::new();
-    for seg in &generation.segments {
+    // The highest index before the cut, below the snapshot's too (v0.3.13's `maxWALIndex`).
+    let mut cut_max: Option<u64> = None;
+    let mut cut_at = generation.segments.len();
+    for (i, seg) in generation.segments.iter().enumerate() {
         if ts.is_some_and(|ts| seg.created_at > ts) || max_index.is_some_and(|n| seg.index > n) {
+            cut_at = i;
             break;
         }
+        cut_max = Some(seg.index);
         if seg.index < snapshot.index {
             continue;
         }
@@ -104,6 +137,16 @@ fn plan_generation(
         segments.push(seg.clone());
     }
 
+    if let (Some(ts), Some(max)) = (ts, cut_max)
+        && max + 1 < snapshot.index
+    {
+        return Err(behind_snapshot(id, ts, snapshot, max, &generation.segments[cut_at..]));
+    }
+    let tail: Vec<SegmentInfo> = match ts {
+        Some(_) => generation.segments[cut_at..].iter().filter(|s| s.index == snapshot.index).cloned().collect(),
+        None => Vec::new(),
+    };
+
     let last_index = segments.last().map_or(snapshot.index, |s| s.index);
     let mut expected = snapshot.index;
     for seg in &segments {
@@ -116,7 +159,28 @@ fn plan_generation(
     }
 
     let updated_at = segments.iter().map(|s| s.created_at).chain([snapshot.created_at]).max().unwrap_or_default();
-    Ok(V3Plan { generation: id.clone(), snapshot: snapshot.clone(), segments, last_index, updated_at })
+    Ok(V3Plan { generation: id.clone(), snapshot: snapshot.clone(), segments, last_index, updated_at, tail })
+}
+
+/// At `ts` the WAL segments reach only index `max`, more than one below the snapshot chosen:
+/// v0.3.13 fails there (`make(chan int, maxWALIndex-minWALIndex+1)` panics on a negative size),
+/// so this is an error too, naming the first segment uploaded after `ts`.
+fn behind_snapshot(
+    id: &str,
+    ts: DateTime<Utc>,
+    snapshot: &SnapshotInfo,
+    max: u64,
+    rest: &[SegmentInfo],
+) -> RestoreError {
+    let next =
+        rest.first().map_or_else(String::new, |s| format!("; {} was uploaded at {}", s.key, fmt_time(&s.created_at)));
+    RestoreError::NotRestorable(format!(
+        "generation {id} at {}: snapshot {:08x} (from {}) is newer than the WAL uploaded by then, which ends \
+         in index {max:08x}{next}; Litestream v0.3.13 cannot restore this point either",
+        fmt_time(&ts),
+        snapshot.index,
+        fmt_time(&snapshot.created_at)
+    ))
 }
 
 /// Newest `created_at <= ts` (first by index on ties, as v0.3.13), or the highest index `<= N`.
@@ -274,5 +338,39 @@ mod tests {
         let no_snapshot = listing(&["wal/00000000_00000000.wal.lz4"]);
         let err = plan(&no_snapshot, &V3Target::Latest).expect_err("no snapshot");
         assert!(err.to_string().contains("has no snapshot"), "{err}");
+    }
+
+    /// A snapshot uploaded before the WAL segments it was taken after (the replica's WAL sync
+    /// lags its snapshotter): between the two uploads v0.3.13 restores the snapshot alone when the
+    /// WAL reaches the index just below it, and fails (a negative channel size) when it stops
+    /// earlier; a cut inside or before the snapshot's index names the segments left out.
+    #[test]
+    fn snapshot_ahead_of_the_uploaded_wal() {
+        let g = "0123456789abcdef";
+        let cat = catalog_from_listing(&[
+            obj(&format!("generations/{g}/snapshots/00000000.snapshot.lz4"), 1),
+            obj(&format!("generations/{g}/wal/00000000_00000000.wal.lz4"), 2),
+            obj(&format!("generations/{g}/snapshots/00000002.snapshot.lz4"), 3),
+            obj(&format!("generations/{g}/wal/00000001_00000000.wal.lz4"), 5),
+            obj(&format!("generations/{g}/wal/00000002_00000000.wal.lz4"), 6),
+            obj(&format!("generations/{g}/wal/00000002_00001038.wal.lz4"), 8),
+        ])
+        .expect("catalog");
+        let ts = |s: i64| V3Target::Timestamp(DateTime::from_timestamp(s, 0).expect("time"));
+        let err = plan(&cat, &ts(4)).expect_err("WAL ends two indexes below the snapshot");
+        assert!(matches!(err, RestoreError::NotRestorable(_)), "{err}");
+        let msg = err.to_string();
+        assert!(msg.contains("snapshot 00000002") && msg.contains("ends in index 00000000"), "{msg}");
+        assert!(msg.contains("00000001_00000000.wal.lz4 was uploaded at"), "{msg}");
+
+        let p = plan(&cat, &ts(5)).expect("snapshot alone");
+        assert_eq!(summary(&p), (g.into(), 2, 0, 2));
+        assert_eq!(p.tail.len(), 2);
+        assert!(p.cut_short().is_some_and(|m| m.contains("00000002_00000000.wal.lz4")));
+        let p = plan(&cat, &ts(7)).expect("cut inside the snapshot's index");
+        assert_eq!((p.segments.len(), p.tail.len()), (1, 1));
+        let p = plan(&cat, &ts(8)).expect("whole index");
+        assert!(p.tail.is_empty() && p.cut_short().is_none());
+        assert!(plan(&cat, &V3Target::Latest).expect("latest").tail.is_empty());
     }
 }

@@ -41,16 +41,7 @@ fn main() {
     let fleet = work.path().join("fleet");
     std::fs::create_dir_all(&fleet).unwrap();
     let fixtures = repo().join("tests/fixtures/fleet");
-    let gamma = tempfile::tempdir().unwrap();
-    let st = Command::new("tar")
-        .arg("xzf")
-        .arg(fixtures.join("v0.3/tenant-gamma.replica.tar.gz"))
-        .arg("-C")
-        .arg(gamma.path())
-        .status()
-        .unwrap();
-    assert!(st.success());
-    let gamma_dir = std::fs::read_dir(gamma.path()).unwrap().flatten().next().unwrap().path();
+    let (_gamma, gamma_dir) = common::gamma_replica();
     let alpha = fixtures.join("v0.5/tenant-alpha");
     let t = Instant::now();
     let mut alphas = Vec::new();

@@ -204,3 +204,14 @@ pub fn copy_dir(from: &Path, to: &Path) {
     let st = Command::new("cp").arg("-a").arg(from).arg(to).status().expect("cp");
     assert!(st.success(), "cp -a {}", from.display());
 }
+
+/// The v0.3 fixture replica (tenant gamma) extracted into a temp folder; the folder and the
+/// replica's root in it.
+pub fn gamma_replica() -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let tarball = repo().join("tests/fixtures/fleet/v0.3/tenant-gamma.replica.tar.gz");
+    let st = Command::new("tar").arg("xzf").arg(&tarball).arg("-C").arg(dir.path()).status().expect("tar");
+    assert!(st.success(), "tar xzf {}", tarball.display());
+    let root = std::fs::read_dir(dir.path()).unwrap().flatten().next().expect("the replica").path();
+    (dir, root)
+}

@@ -11,7 +11,6 @@ use super::args::{ReplicaArgs, TargetArgs};
 use super::progress_bar::ProgressBar;
 use crate::format::bytes;
 use crate::litestream::Cancel;
-use crate::litestream::cache::manifest::Point;
 use crate::litestream::cache::refresh::{CacheOutcome, refresh_latest};
 use crate::litestream::cache::{admin, default_dir, restore_cached};
 use crate::litestream::plan::RestoreTarget;
@@ -56,7 +55,7 @@ pub fn restore_into_cache(
             }))?
         );
     } else {
-        let point = point_text(&r.manifest.point);
+        let point = r.manifest.point.describe();
         match r.outcome {
             CacheOutcome::UpToDate => println!("up to date at {point}: {}", r.path.display()),
             CacheOutcome::Restored => println!("restored {point} in full: {}", r.path.display()),
@@ -66,10 +65,6 @@ pub fn restore_into_cache(
         }
     }
     Ok(ExitCode::SUCCESS)
-}
-
-fn point_text(p: &Point) -> String {
-    p.describe()
 }
 
 /// `chronoscope cache ls|rm|gc`.
@@ -85,7 +80,7 @@ pub fn cache(action: CacheAction) -> Result<ExitCode> {
             println!("{:<60} {:>10}  {:<24} POINT", "FILE", "SIZE", "USED");
             for e in &entries {
                 let name = e.path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-                let point = e.manifest.as_ref().map(|m| format!("{} {}", m.replica, point_text(&m.point)));
+                let point = e.manifest.as_ref().map(|m| format!("{} {}", m.replica, m.point.describe()));
                 println!(
                     "{name:<60} {:>10}  {:<24} {}",
                     bytes(e.bytes),

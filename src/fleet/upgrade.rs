@@ -7,7 +7,6 @@
 use std::collections::HashSet;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use serde::Serialize;
 
@@ -125,10 +124,8 @@ pub fn check_all(
 ) -> Vec<TenantVerdicts> {
     let exports: HashSet<String> = rerunner.exported_functions(candidate).into_iter().collect();
     let indexed: Vec<(usize, &Subject)> = subjects.iter().enumerate().collect();
-    let finished = AtomicUsize::new(0);
     parallel::map(&indexed, options.parallel.max(1), |(i, subject)| {
         let verdicts = check_one(rerunner, candidate, &exports, subject, options, cancel);
-        finished.fetch_add(1, Ordering::Relaxed);
         done(*i, &verdicts);
         verdicts
     })

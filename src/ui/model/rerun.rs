@@ -105,6 +105,14 @@ impl RerunModel {
         self.reports.get(id)
     }
 
+    /// The version of the cursor's step of `tt`, or of the event before it (a response has
+    /// no version: it belongs to the event before it).
+    pub fn cursor_version(tt: &crate::ui::model::timetravel::TimeTravel) -> Option<u64> {
+        let rows = tt.rows();
+        let step = tt.current().step.min(rows.len().saturating_sub(1));
+        rows.get(..=step).and_then(|r| r.iter().rev().find_map(|r| r.version))
+    }
+
     /// The re-executed event for a step with `version` (the last one at or before it, so a
     /// response arriving shows the line that awaits it).
     pub fn step_at(report: &Report, version: Option<u64>) -> Option<&Step> {

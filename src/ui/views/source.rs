@@ -38,10 +38,7 @@ pub fn shown<'a>(tt: &TimeTravel, model: &'a RerunModel) -> Shown<'a> {
     {
         return Shown { line: Some(line.clone()), note: "pinned".into(), report: Some(report) };
     }
-    let rows = tt.rows();
-    // A response has no version: it belongs to the event before it.
-    let version =
-        rows.get(..=step.min(rows.len().saturating_sub(1))).and_then(|r| r.iter().rev().find_map(|r| r.version));
+    let version = RerunModel::cursor_version(tt);
     if RerunModel::stop_reached(report, version)
         && let Some(line) = RerunModel::stop_line(report)
     {

@@ -11,8 +11,7 @@ use crate::ui::model::timetravel::TimeTravel;
 pub fn ui(tt: &TimeTravel, report: &Report, ui: &mut egui::Ui, commands: &mut Vec<Command>) {
     let step = tt.current().step;
     let rows = tt.rows();
-    let version =
-        rows.get(..=step.min(rows.len().saturating_sub(1))).and_then(|r| r.iter().rev().find_map(|r| r.version));
+    let version = RerunModel::cursor_version(tt);
     let at = RerunModel::step_at(report, version);
     let exact = at.filter(|s| Some(s.version) == rows.get(step).and_then(|r| r.version));
     super::inspector::section(ui, "Re-executed code", true, |ui| {

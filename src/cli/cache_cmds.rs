@@ -60,7 +60,8 @@ pub fn restore_into_cache(
             CacheOutcome::UpToDate => println!("up to date at {point}: {}", r.path.display()),
             CacheOutcome::Restored => println!("restored {point} in full: {}", r.path.display()),
             CacheOutcome::Refreshed { files, bytes: b } => {
-                println!("refreshed to {point} with {files} LTX files ({}): {}", bytes(b), r.path.display())
+                let what = r.manifest.point.objects();
+                println!("refreshed to {point} with {files} {what} ({}): {}", bytes(b), r.path.display())
             }
         }
     }

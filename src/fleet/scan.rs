@@ -106,7 +106,9 @@ fn scan_one(
             let how = match r.outcome {
                 CacheOutcome::UpToDate => "up to date".to_owned(),
                 CacheOutcome::Restored => "restored".to_owned(),
-                CacheOutcome::Refreshed { files, .. } => format!("refreshed with {files} LTX files"),
+                CacheOutcome::Refreshed { files, .. } => {
+                    format!("refreshed with {files} {}", r.manifest.point.objects())
+                }
             };
             (r.path, r.manifest.point.describe(), how)
         }

@@ -44,6 +44,14 @@ impl Point {
             Point::V3 { generation, index, .. } => format!("generation {generation} index {index:08x}"),
         }
     }
+
+    /// What a refresh to this point reads: `LTX files`, `WAL segments`.
+    pub fn objects(&self) -> &'static str {
+        match self {
+            Point::V5 { .. } => "LTX files",
+            Point::V3 { .. } => "WAL segments",
+        }
+    }
 }
 
 /// `<db>.json`.

@@ -3,8 +3,9 @@
 //! files that continue the chain, each checksum-verified) onto a copy of the cached database,
 //! verifies it as a restore is verified, and renames it over the old one. It falls back to a
 //! full restore when the chain does not continue from the cached point: a new lineage, or
-//! compaction removed what would continue it. v0.3 replicas are restored in full when their
-//! point moved.
+//! compaction removed what would continue it. A v0.3 refresh within the same generation fetches
+//! the cached WAL index again from offset 0 (its frames' checksums chain from the index's WAL
+//! header) and every newer index; a new generation, or segments gone, is a full restore.
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
@@ -16,7 +17,7 @@ use crate::litestream::catalog::{self, LtxFile, Times};
 use crate::litestream::output::{TempOutput, spill_dir};
 use crate::litestream::plan::{self, Plan, RestoreTarget, better};
 use crate::litestream::restore::{self, IntegrityCheck, RestoreOptions, V5Base, apply_v5_onto, verify_database};
-use crate::litestream::v3::AgeIdentities;
+use crate::litestream::v3::{self, AgeIdentities, SegmentInfo, V3Catalog, V3Plan};
 use crate::litestream::{Cancel, Progress, ProgressEvent, RestoreError, Unit};
 use crate::storage::ReplicaStore;
 
@@ -98,10 +99,19 @@ fn refresh_locked(
             && let Some(chain) = files_after(&v5.files, *have, *txid)
         {
             let base = V5Base { txid: *have, page_size: *page_size, commit: *commit };
-            match incremental(store, &path, base, &chain, &replica, progress, cancel) {
+            match incremental_v5(store, &path, base, &chain, &replica, progress, cancel) {
                 Ok(r) => return Ok(r),
                 Err(RestoreError::Cancelled) => return Err(RestoreError::Cancelled),
                 // Anything else: a full restore says what is wrong, or repairs the cache.
+                Err(_) => {}
+            }
+        }
+        if let (Plan::V3(p), Point::V3 { generation, index, segments }, Some(v3)) = (plan, &m.point, &catalog.v3)
+            && let Some(after) = segments_after(v3, p, (generation, *index, segments))
+        {
+            match incremental_v3(store, &path, (generation, *index), &after, age, &replica, progress, cancel) {
+                Ok(r) => return Ok(r),
+                Err(RestoreError::Cancelled) => return Err(RestoreError::Cancelled),
                 Err(_) => {}
             }
         }
@@ -160,7 +170,7 @@ pub fn files_after(files: &[LtxFile], base: u64, target: u64) -> Option<Vec<LtxF
 }
 
 /// Apply `chain` onto a copy of the cached database, verify it, rename it over the cache entry.
-fn incremental(
+fn incremental_v5(
     store: &dyn ReplicaStore,
     path: &Path,
     base: V5Base,
@@ -172,33 +182,93 @@ fn incremental(
     let store = store.cancellable(cancel);
     let store = store.as_ref();
     let bytes: u64 = chain.iter().map(|f| f.size).sum();
+    let last = chain.last().map_or(base.txid, |f| f.max_txid);
+    let files = chain.iter().map(|f| f.key.clone()).collect();
+    refresh_copy(path, replica, (chain.len(), bytes), progress, cancel, |file, temp| {
+        let applied = apply_v5_onto(store, chain, Some(base), file, temp, 4, progress, cancel);
+        let _ = std::fs::remove_dir_all(spill_dir(temp));
+        let s = applied?;
+        Ok((s.page_size, s.commit, Point::V5 { txid: last, page_size: s.page_size, commit: s.commit as u32, files }))
+    })
+}
+
+/// Apply the WAL `segments` (the cached index's from offset 0, then every later index of the
+/// generation) onto a copy of the cached database.
+#[allow(clippy::too_many_arguments)]
+fn incremental_v3(
+    store: &dyn ReplicaStore,
+    path: &Path,
+    (generation, first_index): (&str, u64),
+    segments: &[SegmentInfo],
+    age: &AgeIdentities,
+    replica: &str,
+    progress: &dyn Progress,
+    cancel: &Cancel,
+) -> Result<CachedRestore, RestoreError> {
+    let store = store.cancellable(cancel);
+    let store = store.as_ref();
+    let bytes: u64 = segments.iter().map(|s| s.size).sum();
+    let index = segments.last().map_or(first_index, |s| s.index);
+    refresh_copy(path, replica, (segments.len(), bytes), progress, cancel, |file, temp| {
+        let s = v3::apply_onto(store, generation, first_index, segments, age, file, temp, progress, cancel)?;
+        let keys = segments.iter().map(|s| s.key.clone()).collect();
+        Ok((s.page_size, s.page_count, Point::V3 { generation: generation.to_owned(), index, segments: keys }))
+    })
+}
+
+/// Copy the cached database to a temp file, let `apply` bring it forward (returning the page
+/// size, page count and new point), verify it as a restore is verified, rename it over the cache
+/// entry and save its manifest. `(objects, bytes)` is what is fetched.
+fn refresh_copy(
+    path: &Path,
+    replica: &str,
+    (objects, bytes): (usize, u64),
+    progress: &dyn Progress,
+    cancel: &Cancel,
+    apply: impl FnOnce(&mut File, &Path) -> Result<(u32, u64, Point), RestoreError>,
+) -> Result<CachedRestore, RestoreError> {
     progress.report(ProgressEvent::Phase { name: "refreshing", total: Some(bytes), unit: Unit::Bytes });
     let mut out = TempOutput::create(path, true)?;
     let mut cached = File::open(path).map_err(|e| RestoreError::output(path, e))?;
     std::io::copy(&mut cached, out.file()).map_err(|e| RestoreError::output(out.temp_path(), e))?;
     let temp = out.temp_path().to_path_buf();
-    let applied = apply_v5_onto(store, chain, Some(base), out.file(), &temp, 4, progress, cancel);
-    let _ = std::fs::remove_dir_all(spill_dir(&temp));
-    let s = applied?;
+    let (page_size, page_count, point) = apply(out.file(), &temp)?;
     cancel.check()?;
     out.sync()?;
     progress.report(ProgressEvent::Phase { name: "verifying", total: None, unit: Unit::Bytes });
-    verify_database(&temp, s.page_size, s.commit, IntegrityCheck::Full, cancel)?;
-    let last = chain.last().map_or(base.txid, |f| f.max_txid);
+    verify_database(&temp, page_size, page_count, IntegrityCheck::Full, cancel)?;
     out.commit()?;
-    let point = Point::V5 {
-        txid: last,
-        page_size: s.page_size,
-        commit: s.commit as u32,
-        files: chain.iter().map(|f| f.key.clone()).collect(),
-    };
     let manifest = Manifest { replica: replica.to_owned(), point, restored_at: Utc::now() };
     manifest.save(path)?;
-    Ok(CachedRestore {
-        path: path.to_path_buf(),
-        outcome: CacheOutcome::Refreshed { files: chain.len(), bytes },
-        manifest,
-    })
+    Ok(CachedRestore { path: path.to_path_buf(), outcome: CacheOutcome::Refreshed { files: objects, bytes }, manifest })
+}
+
+/// The segments that take a cached v0.3 restore at `generation`/`index` (built from `cached`
+/// segment keys) to the plan's point: every segment of `index` from offset 0 and of the later
+/// indexes up to the plan's last. `None` when the plan is of another generation or the segments
+/// of the cached index are no longer all there (retention, a rewritten index).
+fn segments_after(
+    catalog: &V3Catalog,
+    plan: &V3Plan,
+    (generation, index, cached): (&str, u64, &[String]),
+) -> Option<Vec<SegmentInfo>> {
+    if plan.generation != generation || plan.last_index < index {
+        return None;
+    }
+    let g = catalog.generations.iter().find(|g| g.id == generation)?;
+    let planned_last = plan.segments.last().map(|s| (s.index, s.offset));
+    let segments: Vec<SegmentInfo> = g
+        .segments
+        .iter()
+        .filter(|s| s.index >= index && planned_last.is_none_or(|last| (s.index, s.offset) <= last))
+        .cloned()
+        .collect();
+    let have = cached.iter().filter(|k| {
+        crate::litestream::v3::parse_key(k)
+            .is_some_and(|o| matches!(o, crate::litestream::v3::V3Object::WalSegment { index: i, .. } if i == index))
+    });
+    let all_there = have.clone().all(|k| segments.iter().any(|s| &s.key == k));
+    (all_there && segments.first().is_some_and(|s| s.index == index && s.offset == 0)).then_some(segments)
 }
 
 /// Mark a cache entry as used now (`cache gc` removes the long unused ones): its manifest's

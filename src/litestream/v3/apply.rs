@@ -46,27 +46,75 @@ pub fn apply(
     progress: &dyn Progress,
     cancel: &Cancel,
 ) -> Result<V3ApplyStats, RestoreError> {
-    let indexes = group_by_index(plan)?;
-    let total = plan.snapshot.size + plan.segments.iter().map(|s| s.size).sum::<u64>();
+    let parts = Parts { generation: &plan.generation, snapshot: Some(plan), first_index: plan.snapshot.index };
+    run(store, parts, &plan.segments, ids, out, out_path, progress, cancel)
+}
+
+/// [`apply`] onto `out` already holding the generation's state after some part of WAL index
+/// `first_index` (a cached restore): no snapshot, `segments` are those of `first_index` from
+/// offset 0 and of the indexes after it. Re-applying the frames already in `out` rewrites the
+/// pages they wrote with the same contents, so the result is the state after `segments`.
+#[allow(clippy::too_many_arguments)]
+pub fn apply_onto(
+    store: &dyn ReplicaStore,
+    generation: &str,
+    first_index: u64,
+    segments: &[SegmentInfo],
+    ids: &AgeIdentities,
+    out: &mut File,
+    out_path: &Path,
+    progress: &dyn Progress,
+    cancel: &Cancel,
+) -> Result<V3ApplyStats, RestoreError> {
+    let parts = Parts { generation, snapshot: None, first_index };
+    run(store, parts, segments, ids, out, out_path, progress, cancel)
+}
+
+/// What a run starts from: the plan's snapshot, or the file as it is.
+#[derive(Clone, Copy)]
+struct Parts<'a> {
+    generation: &'a str,
+    snapshot: Option<&'a V3Plan>,
+    first_index: u64,
+}
+
+#[allow(clippy::too_many_arguments)]
+fn run(
+    store: &dyn ReplicaStore,
+    parts: Parts<'_>,
+    segments: &[SegmentInfo],
+    ids: &AgeIdentities,
+    out: &mut File,
+    out_path: &Path,
+    progress: &dyn Progress,
+    cancel: &Cancel,
+) -> Result<V3ApplyStats, RestoreError> {
+    let indexes = group_by_index(parts.generation, parts.first_index, segments)?;
+    let snapshot_size = parts.snapshot.map_or(0, |p| p.snapshot.size);
+    let total = snapshot_size + segments.iter().map(|s| s.size).sum::<u64>();
     progress.report(ProgressEvent::Phase { name: "downloading", total: Some(total), unit: Unit::Bytes });
     let meter = Meter::new(progress);
     let temps = TempWals { out_path, indexes: indexes.keys().copied().collect() };
 
-    let mut jobs = vec![Job::Snapshot];
+    let mut jobs: Vec<Job> = parts.snapshot.map(Job::Snapshot).into_iter().collect();
     jobs.extend(indexes.iter().map(|(&index, segments)| Job::Wal(index, segments.as_slice())));
     let db: &File = out;
     let done = run_jobs(&jobs, cancel, |job| {
         let result = match job {
-            Job::Snapshot => download_snapshot(store, plan, ids, &meter, db, out_path),
+            Job::Snapshot(plan) => download_snapshot(store, plan, ids, &meter, db, out_path),
             Job::Wal(index, segments) => {
-                download_wal(store, &plan.generation, segments, ids, &meter, &temps.path(*index))
+                download_wal(store, parts.generation, segments, ids, &meter, &temps.path(*index))
             }
         };
         meter.report();
         result
     })?;
-    // The snapshot job (first) yields the page size, checked to be 512..=65536.
-    let page_size = done.first().map_or(0, |&size| size as u32);
+    // The snapshot job (first) yields the page size, checked to be 512..=65536; without one the
+    // file's own header tells.
+    let page_size = match parts.snapshot {
+        Some(_) => done.first().map_or(0, |&size| size as u32),
+        None => existing_page_size(out, out_path)?,
+    };
 
     progress.report(ProgressEvent::Phase {
         name: "applying",
@@ -94,19 +142,29 @@ pub fn apply(
 }
 
 enum Job<'p> {
-    Snapshot,
+    Snapshot(&'p V3Plan),
     Wal(u64, &'p [&'p SegmentInfo]),
 }
 
-/// The plan's segments per WAL index, checking what the names tell: indexes from the snapshot's
-/// to the last without a hole, each starting at offset 0 with increasing offsets.
-fn group_by_index(plan: &V3Plan) -> Result<BTreeMap<u64, Vec<&SegmentInfo>>, RestoreError> {
-    let generation = &plan.generation;
+/// The page size in the SQLite header of the file being applied onto.
+fn existing_page_size(out: &File, out_path: &Path) -> Result<u32, RestoreError> {
+    let mut header = [0u8; DB_HEADER_LEN];
+    std::os::unix::fs::FileExt::read_exact_at(out, &mut header, 0).map_err(|e| RestoreError::output(out_path, e))?;
+    db_page_size(&header).map_err(|reason| RestoreError::Verification(format!("{}: {reason}", out_path.display())))
+}
+
+/// The segments per WAL index, checking what the names tell: indexes from `first` (the
+/// snapshot's) to the last without a hole, each starting at offset 0 with increasing offsets.
+fn group_by_index<'s>(
+    generation: &str,
+    first: u64,
+    segments: &'s [SegmentInfo],
+) -> Result<BTreeMap<u64, Vec<&'s SegmentInfo>>, RestoreError> {
     let mut indexes: BTreeMap<u64, Vec<&SegmentInfo>> = BTreeMap::new();
-    for seg in &plan.segments {
+    for seg in segments {
         indexes.entry(seg.index).or_default().push(seg);
     }
-    let mut expected = plan.snapshot.index;
+    let mut expected = first;
     for (&index, segments) in &indexes {
         if index != expected {
             let reason = format!("generation {generation}: missing WAL index {expected:08x}");

@@ -24,7 +24,7 @@ mod verify;
 #[cfg(test)]
 mod test_support;
 
-pub use apply::{V3ApplyStats, apply};
+pub use apply::{V3ApplyStats, apply, apply_onto};
 pub use catalog::{Generation, SegmentInfo, SnapshotInfo, V3Catalog, catalog_from_listing};
 pub use keys::AgeIdentities;
 pub use names::{V3Object, parse_key};

@@ -391,3 +391,138 @@ fn v3_age_encrypted_replica_restores_match_litestream() {
     ]);
     cli::assert_cli_error(&o, &out, &["age"]);
 }
+
+/// The replica of `tests/fixtures/litestream/v3-torn-snapshot.tar.gz` (recorded with Litestream
+/// v0.3.13, `sync-interval: 2s`, `snapshot-interval: 1s`, a reader holding checkpoints back):
+/// snapshot 00000002 was uploaded at 05:54:35.036734784, before the segments of WAL index 1 and 2
+/// it was taken after (35.040734784 and 35.044594339). Its objects get their storage times back
+/// from `objects.json` (exact to the nanosecond), whatever `tar` kept.
+fn torn_snapshot_replica() -> (tempfile::TempDir, std::path::PathBuf, Vec<(DateTime<Utc>, u64)>) {
+    use crate::restore_fixtures::fixtures;
+    use crate::support::fixtures::extract;
+
+    let dir = extract(&fixtures().join("litestream/v3-torn-snapshot.tar.gz"));
+    let root = dir.path().join("v3-torn-snapshot");
+    let replica = root.join("replica");
+    let manifest: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_slice(&std::fs::read(root.join("objects.json")).expect("read objects.json"))
+            .expect("parse objects.json");
+    for (key, info) in &manifest {
+        let path = replica.join(key);
+        let time = DateTime::parse_from_rfc3339(info["modified"].as_str().expect("modified")).expect("time").to_utc();
+        let file = std::fs::File::options().write(true).open(&path).unwrap_or_else(|e| panic!("{key}: {e}"));
+        file.set_modified(time.into()).expect("set mtime");
+        assert_eq!(Some(file.metadata().expect("metadata").len()), info["size"].as_u64(), "size of {key}");
+        assert_eq!(mtime(&path), time, "mtime of {key}");
+    }
+    assert_eq!(list_file_replica(&replica).len(), manifest.len(), "objects.json lists every object");
+    // The writer's commits (`step, time after the commit, rows, hash`), after an empty table.
+    let steps = std::fs::read_to_string(root.join("steps.tsv")).expect("read steps.tsv");
+    let mut committed = vec![(DateTime::<Utc>::MIN_UTC, 0xcbf2_9ce4_8422_2325)];
+    for line in steps.lines().filter(|l| !l.trim().is_empty()) {
+        let f: Vec<&str> = line.split('\t').collect();
+        let time = DateTime::parse_from_rfc3339(f[1]).expect("step time").to_utc();
+        committed.push((time, f[3].parse().expect("step hash")));
+    }
+    (dir, replica, committed)
+}
+
+/// Issue 11, deterministically: at every object time t of the recorded generation, t ± 1 ms and
+/// halfway between consecutive times, Litestream v0.3.13 and chronoscope restore the same bytes,
+/// or both fail (before the first snapshot, after the last object), except between snapshot
+/// 00000002's upload and its WAL's, where Litestream writes a malformed database and exits 0 and
+/// chronoscope refuses with a verification error that says why (its plan's `cut_short`). Every
+/// `-index` of the generation restores the same bytes too, each a state the writer committed.
+#[test]
+fn v3_recorded_snapshot_ahead_of_its_wal_restores_match_litestream() {
+    use chronoscope::litestream::v3::{V3Target, catalog_from_listing, plan};
+    use chronoscope::storage::{LocalStore, ReplicaStore};
+
+    use crate::support::cli::{Same, same_restore};
+
+    let started = std::time::Instant::now();
+    let (dir, replica, committed) = torn_snapshot_replica();
+    let objects = list_file_replica(&replica);
+    let gens = generations(&objects);
+    let (generation, objs) = gens.first_key_value().expect("a generation");
+    assert_eq!(gens.len(), 1, "{:?}", gens.keys());
+    let catalog = catalog_from_listing(&LocalStore::new(&replica).list("").expect("list")).expect("catalog");
+    let out_dir = dir.path().join("restores");
+    std::fs::create_dir_all(&out_dir).expect("mkdir");
+    let (v3, url, folder) =
+        (tools::litestream_v3(), format!("file://{}", replica.display()), replica.display().to_string());
+    let committed_by = |t: DateTime<Utc>| -> Vec<u64> {
+        committed.iter().filter(|(c, _)| *c <= t + TimeDelta::milliseconds(50)).map(|(_, h)| *h).collect()
+    };
+    let check_content = |restored: &Path, allowed: &[u64], label: &str| {
+        let (rows, hash) = writer::content(restored);
+        assert!(
+            allowed.contains(&hash),
+            "[{label}] restored table t ({rows} rows) is not a state the writer committed"
+        );
+        std::fs::remove_file(restored).expect("rm");
+    };
+
+    let mut times: Vec<DateTime<Utc>> = objs.iter().map(|o| o.time).collect();
+    times.sort();
+    times.dedup();
+    let (first, last) = (times[0], times[times.len() - 1]);
+    let ms = TimeDelta::milliseconds(1);
+    let mut points: Vec<DateTime<Utc>> = times.iter().flat_map(|t| [*t - ms, *t, *t + ms]).collect();
+    points.extend(times.windows(2).map(|w| w[0] + (w[1] - w[0]) / 2));
+    points.sort();
+    points.dedup();
+
+    let (mut restored, mut failed, mut torn) = (0, 0, Vec::new());
+    for t in &points {
+        let ts = t.to_rfc3339_opts(SecondsFormat::Nanos, true);
+        let label = format!("ts {ts}");
+        let ls_args = vec!["-timestamp".to_string(), ts.clone(), url.clone()];
+        let cs_args = vec![folder.clone(), "--timestamp".to_string(), ts.clone()];
+        match same_restore(&v3, &ls_args, &cs_args, &out_dir, &label) {
+            Same::Restored(a) => {
+                check_content(&a, &committed_by(*t), &label);
+                restored += 1;
+            }
+            Same::Failed => {
+                assert!(*t < first || *t > last, "[{label}] both fail inside the generation [{first} .. {last}]");
+                failed += 1;
+            }
+            Same::Torn(error) => {
+                let p = plan(&catalog, &V3Target::Timestamp(*t)).unwrap_or_else(|e| panic!("[{label}] plan: {e}"));
+                let why = p.cut_short().unwrap_or_else(|| panic!("[{label}] a torn restore's plan is not cut short"));
+                assert!(error.contains(&why), "[{label}] the error should explain the cut ({why}): {error}");
+                assert!(why.contains("restore a time before"), "{why}");
+                torn.push((*t, p.snapshot.index));
+            }
+        }
+    }
+    eprintln!("{} points: {restored} restored, {failed} failed in both, torn at {torn:?}", points.len());
+    // Torn exactly from snapshot 00000002's upload until WAL index 2's first segment's.
+    let snapshot_2 = objs.iter().find(|o| o.snapshot && o.index == 2).expect("snapshot 2").time;
+    let wal_2 = objs.iter().filter(|o| !o.snapshot && o.index == 2).map(|o| o.time).min().expect("WAL 2");
+    let window: Vec<DateTime<Utc>> = points.iter().copied().filter(|t| snapshot_2 <= *t && *t < wal_2).collect();
+    assert!(!torn.is_empty(), "no point hit the torn snapshot");
+    assert_eq!(torn.iter().map(|(t, _)| *t).collect::<Vec<_>>(), window, "torn points");
+    assert!(torn.iter().all(|(_, index)| *index == 2), "only snapshot 00000002 is ahead of its WAL: {torn:?}");
+    assert!(failed >= 2 && restored >= points.len() - failed - torn.len(), "{restored} restored, {failed} failed");
+
+    // Every WAL index of the generation, then the generation's and the replica's newest state.
+    let mut indexes: Vec<u32> = objs.iter().filter(|o| !o.snapshot).map(|o| o.index).collect();
+    indexes.sort();
+    indexes.dedup();
+    assert_eq!(indexes, [0, 1, 2, 3]);
+    let all: Vec<u64> = committed.iter().map(|(_, h)| *h).collect();
+    let mut targets: Vec<Point> = indexes.iter().map(|i| Point::Generation(generation.clone(), Some(*i))).collect();
+    targets.extend([Point::Generation(generation.clone(), None), Point::Latest]);
+    for point in targets {
+        let (ls_flags, cs_flags, label) = point.flags();
+        let ls_args: Vec<String> = ls_flags.into_iter().chain([url.clone()]).collect();
+        let cs_args: Vec<String> = [folder.clone()].into_iter().chain(cs_flags).collect();
+        match same_restore(&v3, &ls_args, &cs_args, &out_dir, &label) {
+            Same::Restored(a) => check_content(&a, &all, &label),
+            other => panic!("[{label}] expected both to restore: {other:?}"),
+        }
+    }
+    eprintln!("took {:?}", started.elapsed());
+}

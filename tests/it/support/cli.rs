@@ -123,6 +123,32 @@ pub fn assert_same_restore(
     out_dir: &Path,
     label: &str,
 ) -> Option<std::path::PathBuf> {
+    match same_restore(litestream_bin, ls_args, cs_args, out_dir, label) {
+        Same::Restored(a) => Some(a),
+        Same::Failed | Same::Torn(_) => None,
+    }
+}
+
+/// How the two restores of [`same_restore`] agreed.
+#[derive(Debug)]
+pub enum Same {
+    /// Both succeeded with the same bytes: Litestream's output file.
+    Restored(std::path::PathBuf),
+    /// Both failed.
+    Failed,
+    /// Litestream exited 0 with a database that fails `integrity_check` (its output is removed);
+    /// chronoscope refused it with a verification error: its `error: …` line.
+    Torn(String),
+}
+
+/// [`assert_same_restore`], telling a torn Litestream output from both failing.
+pub fn same_restore(
+    litestream_bin: &Path,
+    ls_args: &[String],
+    cs_args: &[String],
+    out_dir: &Path,
+    label: &str,
+) -> Same {
     let tag: String = label.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '_' }).collect();
     let a = out_dir.join(format!("litestream-{tag}.db"));
     let b = out_dir.join(format!("chronoscope-{tag}.db"));
@@ -133,7 +159,7 @@ pub fn assert_same_restore(
     if ls.status.success() && !cs.status.success() && !integrity_ok(&a) {
         assert_cli_error(&cs, &b, &["failed verification"]);
         std::fs::remove_file(&a).expect("remove litestream output");
-        return None;
+        return Same::Torn(String::from_utf8_lossy(&cs.stderr).trim().to_string());
     }
     assert_eq!(
         cs.status.success(),
@@ -144,7 +170,7 @@ pub fn assert_same_restore(
     );
     if !ls.status.success() {
         assert_cli_error(&cs, &b, &[]);
-        return None;
+        return Same::Failed;
     }
     let (bytes_a, bytes_b) =
         (std::fs::read(&a).expect("litestream output"), std::fs::read(&b).expect("chronoscope output"));
@@ -159,7 +185,7 @@ pub fn assert_same_restore(
         bytes_b.len()
     );
     std::fs::remove_file(&b).expect("remove chronoscope output");
-    Some(a)
+    Same::Restored(a)
 }
 
 /// Whether SQLite's `PRAGMA integrity_check` of `db` says `ok`.

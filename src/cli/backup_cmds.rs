@@ -60,11 +60,15 @@ pub fn restore(replica: &ReplicaArgs, target: &TargetArgs, cmd: &RestoreCmd, can
         if matches!(target, RestoreTarget::Timestamp(_)) || cmd.dry_run { Times::Precise } else { Times::Listing };
     let catalog = catalog::load(opened.store.as_ref(), times)?;
     let plan = plan::plan(&catalog, &target)?;
+    let past_the_end = plan::past_the_end(&catalog, &plan, &target);
     if cmd.dry_run {
         if cmd.json {
             println!("{}", serde_json::to_string_pretty(&plan)?);
         } else {
             println!("would restore {} ({} objects, {})", plan.describe(), plan.objects(), bytes(plan.bytes()));
+        }
+        if let Some(note) = &past_the_end {
+            eprintln!("note: {note}");
         }
         return Ok(ExitCode::SUCCESS);
     }
@@ -93,6 +97,9 @@ pub fn restore(replica: &ReplicaArgs, target: &TargetArgs, cmd: &RestoreCmd, can
             report.elapsed.as_secs_f64(),
             report.integrity
         );
+    }
+    if let Some(note) = &past_the_end {
+        eprintln!("note: {note}");
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -134,13 +134,16 @@ pub fn plan(catalog: &Catalog, target: &RestoreTarget) -> Result<Plan, RestoreEr
     }
 }
 
-/// A timestamp outside the times of the stored files cannot be honoured faithfully: before the
-/// first snapshot nothing exists, after the last file the backup cannot tell what happened.
+/// A timestamp at or before the first file starting at TXID 1 cannot be honoured: nothing is
+/// restorable yet (files are taken strictly before the time). One after
+/// the newest file restores the newest state, as Litestream v0.5.17 does (`restore -config … DB`;
+/// files strictly before the time are all of them): the backup cannot tell what happened later,
+/// which [`past_the_end`] says. The range named is that of every file, snapshots included.
 fn check_timestamp_v5(files: &[LtxFile], ts: DateTime<Utc>) -> Result<(), RestoreError> {
     let earliest = files.iter().filter(|f| f.min_txid == 1).map(|f| f.timestamp).min();
     let latest = files.iter().map(|f| f.timestamp).max();
     match (earliest, latest) {
-        (Some(e), Some(l)) if ts <= e || ts > l => Err(RestoreError::NotRestorable(format!(
+        (Some(e), Some(l)) if ts <= e => Err(RestoreError::NotRestorable(format!(
             "timestamp {} is outside the restorable range: after {} and up to {}",
             crate::format::time(ts),
             crate::format::time(e),
@@ -149,6 +152,24 @@ fn check_timestamp_v5(files: &[LtxFile], ts: DateTime<Utc>) -> Result<(), Restor
         (None, _) | (_, None) => Err(RestoreError::NotRestorable("no snapshot to start a restore from".into())),
         _ => Ok(()),
     }
+}
+
+/// Where the backup ends, when `target` is a time after the newest v0.5 file of the catalog (any
+/// level): `plan` is then the newest state, and a restore should say that the backup knows
+/// nothing later. `None` otherwise.
+pub fn past_the_end(catalog: &Catalog, plan: &Plan, target: &RestoreTarget) -> Option<String> {
+    let (RestoreTarget::Timestamp(ts), Plan::V5 { txid, .. }, Some(v5)) = (target, plan, &catalog.v5) else {
+        return None;
+    };
+    let end = v5.files.iter().map(|f| f.timestamp).max()?;
+    (*ts > end).then(|| {
+        format!(
+            "{} is after the newest file of the backup ({}): the backup ends at TXID {}, its newest state",
+            crate::format::time(*ts),
+            crate::format::time(end),
+            format_txid(*txid)
+        )
+    })
 }
 
 /// Litestream's `restoreCandidateBetter`: larger max TXID, then smaller min, then higher level,
@@ -247,7 +268,11 @@ pub fn plan_v5(files: &[LtxFile], txid: Option<u64>, ts: Option<DateTime<Utc>>) 
 
 #[cfg(test)]
 mod tests {
+    use std::collections::BTreeMap;
+
     use super::*;
+    use crate::litestream::catalog::{self, Times};
+    use crate::storage::{ObjectInfo, ReplicaStore, StoreError};
     use chrono::TimeZone;
 
     fn f(level: u8, min: u64, max: u64, secs: i64) -> LtxFile {
@@ -293,6 +318,89 @@ mod tests {
         assert!(err.contains("non-contiguous") && err.contains("0000000000000004"), "{err}");
         assert_eq!(ranges(&plan_v5(&files, Some(2), None).unwrap()), vec![(0, 1, 1), (0, 2, 2)]);
         assert!(plan_v5(&files, Some(4), None).is_err());
+    }
+
+    /// An S3 listing (`LastModified`, whole seconds) whose objects carry their precise time as
+    /// `litestream-timestamp` metadata, like Litestream v0.5 writes them.
+    struct Listed(Vec<(ObjectInfo, DateTime<Utc>)>);
+
+    impl ReplicaStore for Listed {
+        fn describe(&self) -> String {
+            "s3://test/db".into()
+        }
+        fn list(&self, _prefix: &str) -> Result<Vec<ObjectInfo>, StoreError> {
+            Ok(self.0.iter().map(|(o, _)| o.clone()).collect())
+        }
+        fn list_dir(&self, _prefix: &str) -> Result<(Vec<String>, Vec<ObjectInfo>), StoreError> {
+            unimplemented!("not listed by folder")
+        }
+        fn metadata(&self, key: &str) -> Result<BTreeMap<String, String>, StoreError> {
+            let (_, t) = self.0.iter().find(|(o, _)| o.key == key).expect("listed key");
+            Ok(BTreeMap::from([("litestream-timestamp".to_string(), t.to_rfc3339())]))
+        }
+        fn get_range(&self, _key: &str, _offset: u64, _len: u64) -> Result<Vec<u8>, StoreError> {
+            unimplemented!("times come from the metadata")
+        }
+        fn open(&self, _key: &str) -> Result<Box<dyn std::io::Read + Send>, StoreError> {
+            unimplemented!("planning reads no object")
+        }
+        fn child(&self, _sub: &str) -> Box<dyn ReplicaStore> {
+            unimplemented!("no tenants")
+        }
+        fn cancellable(&self, _cancel: &crate::cancel::Cancel) -> Box<dyn ReplicaStore> {
+            unimplemented!("not cancelled")
+        }
+    }
+
+    /// Issue 11: the newest file is a snapshot written after the last L0 file. A time after it
+    /// restores the newest state (as Litestream v0.5.17 does) and says where the backup ends; a
+    /// time before the first snapshot is refused naming a range that reaches the snapshot's time.
+    #[test]
+    fn a_time_after_the_newest_file_restores_the_newest_state() {
+        let ms = |ms: i64| Utc.with_ymd_and_hms(2026, 11, 24, 9, 0, 0).unwrap() + chrono::TimeDelta::milliseconds(ms);
+        // (level, min, max, precise time in ms; LastModified is the next whole second)
+        let objects = [(9, 1, 1, 10_000), (0, 1, 1, 10_100), (0, 2, 2, 12_100), (0, 3, 3, 14_100), (9, 1, 3, 20_200)];
+        let store = Listed(
+            objects
+                .iter()
+                .map(|&(level, min, max, t): &(u8, u64, u64, i64)| {
+                    let key = format!("{level:04x}/{min:016x}-{max:016x}.ltx");
+                    (ObjectInfo { key, size: 1000, modified: ms((t / 1000 + 1) * 1000) }, ms(t))
+                })
+                .collect(),
+        );
+        let listing = store.list("").unwrap();
+        let catalog = catalog::from_listing(&store, &listing, Times::Precise).unwrap();
+        let range = catalog.restorable.as_ref().expect("a restorable range");
+        assert_eq!((range.earliest, range.latest), (ms(10_000), ms(20_200)), "every file's time, the snapshot's too");
+        let listed = catalog::from_listing(&store, &listing, Times::Listing).unwrap();
+        assert_eq!(listed.restorable.as_ref().map(|r| r.latest), Some(ms(21_000)));
+
+        let at = |t: i64| RestoreTarget::Timestamp(ms(t));
+        for t in [20_201, 23_000, 86_400_000] {
+            let p = plan(&catalog, &at(t)).unwrap_or_else(|e| panic!("{t}: {e}"));
+            let Plan::V5 { txid, ref files, timestamp } = p else { panic!("{t}: {p:?}") };
+            assert_eq!((txid, ranges(files), timestamp), (3, vec![(9, 1, 3)], ms(20_200)), "{t}");
+            let note = past_the_end(&catalog, &p, &at(t)).unwrap_or_else(|| panic!("{t}: no note"));
+            assert!(note.contains("newest file of the backup (2026-11-24T09:00:20.200Z)"), "{note}");
+            assert!(note.contains("ends at TXID 0000000000000003"), "{note}");
+        }
+        // Up to the snapshot's time itself (files strictly before it): the L0 files, no note.
+        for t in [14_101, 20_200] {
+            let p = plan(&catalog, &at(t)).unwrap_or_else(|e| panic!("{t}: {e}"));
+            let Plan::V5 { txid, ref files, .. } = p else { panic!("{t}: {p:?}") };
+            assert_eq!((txid, ranges(files)), (3, vec![(9, 1, 1), (0, 2, 2), (0, 3, 3)]), "{t}");
+            assert_eq!(past_the_end(&catalog, &p, &at(t)), None);
+        }
+        for t in [10_000, 0] {
+            let err = plan(&catalog, &at(t)).unwrap_err().to_string();
+            assert!(
+                err.contains(
+                    "outside the restorable range: after 2026-11-24T09:00:10.000Z and up to 2026-11-24T09:00:20.200Z"
+                ),
+                "{err}"
+            );
+        }
     }
 
     #[test]

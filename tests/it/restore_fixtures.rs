@@ -181,20 +181,29 @@ fn point_in_time_restores_match_litestream_on_real_obelisk_tenants() {
             parse(catalog["restorable"]["earliest"].as_str().unwrap()),
             parse(catalog["restorable"]["latest"].as_str().unwrap()),
         );
+        // `restore -config … DB` (a restore URL first refuses times after the newest file's,
+        // "timestamp does not exist", where the config form restores the newest state).
+        let config = tmp.path().join("litestream.yml");
+        let db = tmp.path().join("db/obelisk.sqlite");
+        let yaml = format!(
+            "dbs:\n  - path: {}\n    replica:\n      type: file\n      path: {}\n",
+            db.display(),
+            replica.display()
+        );
+        std::fs::write(&config, yaml).unwrap();
         let mut restored = 0;
         for (i, line) in timeline.iter().enumerate() {
             let utc = line["utc"].as_str().unwrap();
-            let url = format!("file://{}", replica.display());
-            let inside = parse(utc) > earliest && parse(utc) <= latest;
+            let ls_args = ["-config".to_string(), config.display().to_string(), "-timestamp".into(), utc.into()];
             let Some(theirs) = crate::support::cli::assert_same_restore(
                 &litestream,
-                &["-timestamp".to_string(), utc.to_string(), url],
+                &[&ls_args[..], &[db.display().to_string()]].concat(),
                 &[replica.display().to_string(), "--timestamp".into(), utc.into()],
                 tmp.path(),
                 &format!("{tenant} at {utc}"),
             ) else {
-                // Both refused: only a time outside the restorable range may be refused.
-                assert!(!inside, "{tenant} at {utc} is inside {earliest}..{latest} but was refused");
+                // Both refused: only a time before the restorable range may be refused.
+                assert!(parse(utc) <= earliest, "{tenant} at {utc} is after {earliest} (..{latest}) but was refused");
                 continue;
             };
             // The live database passed through the restored state no later than this sample:
@@ -343,5 +352,88 @@ fn mixed_page_encodings_and_multi_level_replicas_restore_like_litestream_recorde
         assert_eq!(rows, log.last().unwrap()["rows"].as_i64().unwrap(), "{fx}");
         let verify = restore_ok(&["verify", replica.to_str().unwrap(), "--json"]);
         assert_eq!(stdout_json(&verify)["problems"].as_array().unwrap().len(), 0, "{fx}");
+    }
+}
+
+/// Issue 11: tenant-beta's newest file is a snapshot (`9/0000000000000001-0000000000000050`,
+/// 09:54:00.296) written after its last L0 file (09:53:59.038). Litestream v0.5.17 restores the
+/// newest state for any time after the backup's newest file (`restore -config … DB`; the URL form
+/// first checks the time against the listing and refuses); chronoscope restores the same bytes
+/// and says where the backup ends. Times after the first file's match too, and one at or before
+/// it is refused by both, naming a range that reaches the snapshot.
+#[test]
+fn a_time_after_the_newest_snapshot_restores_the_newest_state_like_litestream() {
+    use chrono::{DateTime, SecondsFormat, TimeDelta, Utc};
+
+    use crate::support::cli::{Same, same_restore};
+
+    let (tmp, replica) = fleet_copy("v0.5/tenant-beta");
+    let mtime =
+        |rel: &str| -> DateTime<Utc> { std::fs::metadata(replica.join(rel)).unwrap().modified().unwrap().into() };
+    let (first, last_l0, newest) = (
+        mtime("ltx/0/0000000000000001-0000000000000001.ltx"),
+        mtime("ltx/0/0000000000000050-0000000000000050.ltx"),
+        mtime("ltx/9/0000000000000001-0000000000000050.ltx"),
+    );
+    assert!(first < last_l0 && last_l0 < newest, "{first} {last_l0} {newest}");
+    let config = tmp.path().join("litestream.yml");
+    let db = tmp.path().join("db/obelisk.sqlite");
+    std::fs::write(
+        &config,
+        format!(
+            "dbs:\n  - path: {}\n    replica:\n      type: file\n      path: {}\n",
+            db.display(),
+            replica.display()
+        ),
+    )
+    .unwrap();
+    let litestream = crate::support::tools::litestream_v5();
+    let restore = |ts: DateTime<Utc>| -> (Same, String) {
+        let ts = ts.to_rfc3339_opts(SecondsFormat::Millis, true);
+        let ls = [
+            "-config".to_string(),
+            config.display().to_string(),
+            "-timestamp".into(),
+            ts.clone(),
+            db.display().to_string(),
+        ];
+        let cs = [replica.display().to_string(), "--timestamp".into(), ts.clone()];
+        (same_restore(&litestream, &ls, &cs, tmp.path(), &format!("beta at {ts}")), ts)
+    };
+    let latest = tmp.path().join("latest.db");
+    restore_ok(&["restore", replica.to_str().unwrap(), "-o", latest.to_str().unwrap(), "--no-progress"]);
+    let latest = std::fs::read(&latest).unwrap();
+
+    let ms = TimeDelta::milliseconds(1);
+    for t in [newest + ms, newest + TimeDelta::seconds(3), newest + TimeDelta::hours(1), newest + TimeDelta::days(1000)]
+    {
+        let (same, ts) = restore(t);
+        let Same::Restored(theirs) = same else { panic!("beta at {ts}: {same:?}") };
+        assert!(std::fs::read(&theirs).unwrap() == latest, "beta at {ts}: not the newest state");
+        std::fs::remove_file(&theirs).unwrap();
+        // chronoscope says where the backup ends.
+        let out = tmp.path().join("note.db");
+        let o = restore_ok(&["restore", replica.to_str().unwrap(), "--timestamp", &ts, "-o", out.to_str().unwrap()]);
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        assert!(
+            stderr.contains(&format!(
+                "note: {ts} is after the newest file of the backup (2026-11-24T09:54:00.296Z): the backup ends at TXID 0000000000000050"
+            )),
+            "{}",
+            describe(&o)
+        );
+        std::fs::remove_file(&out).unwrap();
+    }
+    for t in [first + ms, last_l0 - ms, last_l0, last_l0 + ms, last_l0 + (newest - last_l0) / 2, newest] {
+        let (same, ts) = restore(t);
+        let Same::Restored(theirs) = same else { panic!("beta at {ts}: {same:?}") };
+        std::fs::remove_file(&theirs).unwrap();
+    }
+    for t in [first, first - TimeDelta::seconds(3)] {
+        let (same, ts) = restore(t);
+        assert!(matches!(same, Same::Failed), "beta at {ts}: {same:?}");
+        let out = tmp.path().join("early.db");
+        let o = chronoscope(["restore", replica.to_str().unwrap(), "--timestamp", &ts, "-o", out.to_str().unwrap()]);
+        assert_cli_error(&o, &out, &["outside the restorable range", "and up to 2026-11-24T09:54:00.296Z"]);
     }
 }

@@ -6,13 +6,24 @@
 //! 1. listing every tenant (`chronoscope tenants`), beside `find` over the same folder (the floor);
 //! 2. the first `fleet scan` (every tenant restored into an empty cache and read);
 //! 3. a rescan after 10 tenants changed (alpha copies whose newer LTX files arrived);
-//! 4. searches over the index (`fleet search`, process start included).
+//! 4. searches over the index (`fleet search`, process start included);
+//! 5. with `BENCH_FLEET_S3=1` (the default), the same fleet uploaded to moto on 127.0.0.1 and
+//!    steps 1–4 again through S3, beside the SDK client's own listing of the bucket (the floor).
 //!
 //! Targets on this machine: listing < 5 s, rescan with 10 changed < 10 s, search < 100 ms, peak
 //! RSS ≤ 256 MB.
 
 #[path = "common/mod.rs"]
 mod common;
+#[path = "fleet_s3/mod.rs"]
+mod s3;
+// The tests' moto server and tool lookup (`tools` resolves through `repo` here).
+#[allow(dead_code)]
+#[path = "../tests/it/support/moto.rs"]
+mod moto;
+#[allow(dead_code)]
+#[path = "../tests/it/support/tools.rs"]
+mod tools;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -77,6 +88,11 @@ fn main() {
         copy_dir(&alpha, a);
     }
     let (rescan, rescan_rss) = measured(&bin, &args(&["fleet", "scan", &root, "--json"]), &env);
+    // The S3 copy is uploaded as the fleet is now; `changed` get the rest of alpha before its last rescan.
+    let s3 = (env_usize("BENCH_FLEET_S3", 1) == 1).then(|| {
+        let changed: Vec<PathBuf> = alphas.iter().skip(10).take(10).cloned().collect();
+        s3::measure(&bin, &fleet, &work.path().join("cache-s3"), &changed, &alpha)
+    });
     let searches: [&[&str]; 4] = [
         &["--result", "failed"],
         &["--state", "blocked_by_join_set"],
@@ -106,5 +122,19 @@ fn main() {
     println!("| rescan, 10 tenants changed | {} | {rescan_rss:.0} MB | < 10 s |", ms(rescan));
     for (s, d) in searches.iter().zip(&search_times) {
         println!("| `fleet search {}` | {} | {search_rss:.0} MB | < 100 ms |", s.join(" "), ms(*d));
+    }
+    if let Some(f) = s3 {
+        println!();
+        println!(
+            "through S3 (moto on 127.0.0.1, {} objects uploaded in {:.0} s; 10 alpha tenants get their newer files before the last rescan):",
+            f.objects,
+            f.upload.as_secs_f64()
+        );
+        println!("| run | time | peak RSS | target |");
+        println!("|---|---|---|---|");
+        println!("| floor: the SDK client lists the bucket (paginated) | {} | - | - |", ms(f.list_floor));
+        for (label, d, rss, target) in f.rows {
+            println!("| {label} | {} | {rss:.0} MB | {target} |", ms(d));
+        }
     }
 }

@@ -1,11 +1,14 @@
 //! Ordered prefetching of replica objects: downloads run ahead of the consumer with bounded
 //! concurrency, small objects are kept in memory and large ones spill to a temp folder, so
-//! memory stays bounded whatever the replica size. Local folders are read in place.
+//! memory stays bounded whatever the replica size. The memory held by fetched objects is one
+//! budget for the whole process ([`MEMORY_BUDGET`]): a fleet scan restoring 8 tenants at once
+//! holds no more than one restore does, and what does not fit spills. Local folders are read in
+//! place.
 
 use std::fs::File;
 use std::io::{Cursor, Read};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Condvar, Mutex};
 
 use super::{Cancel, RestoreError};
@@ -14,9 +17,36 @@ use crate::storage::ReplicaStore;
 /// Objects up to this size are buffered in memory; larger ones go to a temp file.
 const MEMORY_LIMIT: u64 = 4 << 20;
 
+/// Bytes of fetched objects held in memory at once, over every restore of the process.
+pub const MEMORY_BUDGET: u64 = 16 << 20;
+
+/// Bytes of [`MEMORY_BUDGET`] in use.
+static IN_MEMORY: AtomicU64 = AtomicU64::new(0);
+
+/// A share of [`MEMORY_BUDGET`], given back on drop.
+pub struct Reserved(u64);
+
+impl Reserved {
+    /// `bytes` of the budget, when that many are free.
+    fn take(bytes: u64) -> Option<Reserved> {
+        IN_MEMORY
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |used| {
+                (used + bytes <= MEMORY_BUDGET).then_some(used + bytes)
+            })
+            .ok()
+            .map(|_| Reserved(bytes))
+    }
+}
+
+impl Drop for Reserved {
+    fn drop(&mut self) {
+        IN_MEMORY.fetch_sub(self.0, Ordering::SeqCst);
+    }
+}
+
 /// One object ready to be read.
 pub enum Fetched {
-    Memory(Cursor<Vec<u8>>),
+    Memory(Cursor<Vec<u8>>, Reserved),
     Spilled { file: std::io::BufReader<File>, path: PathBuf },
     Direct(Box<dyn Read + Send>),
 }
@@ -24,7 +54,7 @@ pub enum Fetched {
 impl Read for Fetched {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         match self {
-            Fetched::Memory(c) => c.read(buf),
+            Fetched::Memory(c, _) => c.read(buf),
             Fetched::Spilled { file, .. } => file.read(buf),
             Fetched::Direct(r) => r.read(buf),
         }
@@ -144,10 +174,12 @@ fn fetch(
 ) -> Result<Fetched, RestoreError> {
     let mut reader = store.open(key)?;
     let read_err = |e: std::io::Error| RestoreError::Store(crate::storage::StoreError::io(key.clone(), e));
-    if *size <= MEMORY_LIMIT {
+    if *size <= MEMORY_LIMIT
+        && let Some(reserved) = Reserved::take(*size)
+    {
         let mut buf = Vec::with_capacity(*size as usize);
         reader.read_to_end(&mut buf).map_err(read_err)?;
-        return Ok(Fetched::Memory(Cursor::new(buf)));
+        return Ok(Fetched::Memory(Cursor::new(buf), reserved));
     }
     std::fs::create_dir_all(spill_dir).map_err(|e| RestoreError::output(spill_dir, e))?;
     let path = spill_dir.join(format!("{i}.part"));

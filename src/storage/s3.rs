@@ -51,6 +51,37 @@ fn root_cause(err: &(dyn std::error::Error + 'static)) -> String {
     cause.to_string()
 }
 
+/// Attempts per request (the first and its retries): throttling, 5xx answers, timeouts and
+/// responses cut short are retried with exponential backoff.
+const ATTEMPTS: u32 = 5;
+
+/// What a person needs of a failed request: the server's status and code, or what was wrong
+/// with the response, and that it was retried when it was; the SDK's own text is a debug dump.
+fn failure_detail<E, R>(err: &SdkError<E, R>, status: Option<u16>, code: Option<&str>) -> String
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    R: std::fmt::Debug + 'static,
+{
+    let retried = format!("after {ATTEMPTS} attempts");
+    match (err, status) {
+        (SdkError::ServiceError(e), Some(status)) => {
+            let code = code.unwrap_or("no error code");
+            let message = e.err().message().map(|m| format!(": {m}")).unwrap_or_default();
+            let again = if status == 429 || status >= 500 { format!(" {retried}") } else { String::new() };
+            format!("HTTP {status} {code}{message}{again}")
+        }
+        (SdkError::ResponseError(_), _) => format!("the response was cut short ({}) {retried}", root_cause(err)),
+        _ => DisplayErrorContext(err).to_string(),
+    }
+}
+
+/// How long a request may wait for its response before it is retried (and, after the retries,
+/// fails naming the object): `CHRONOSCOPE_S3_TIMEOUT` seconds, 60 by default.
+fn read_timeout() -> Duration {
+    let secs = std::env::var("CHRONOSCOPE_S3_TIMEOUT").ok().and_then(|v| v.parse::<f64>().ok());
+    Duration::from_secs_f64(secs.filter(|s| *s > 0.0 && s.is_finite()).unwrap_or(60.0))
+}
+
 /// One tokio runtime for all S3 work of the process; callers stay synchronous.
 pub fn runtime() -> &'static tokio::runtime::Runtime {
     static RT: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
@@ -85,10 +116,10 @@ impl S3Store {
             .timeout_config(
                 aws_config::timeout::TimeoutConfig::builder()
                     .connect_timeout(Duration::from_secs(5))
-                    .read_timeout(Duration::from_secs(60))
+                    .read_timeout(read_timeout())
                     .build(),
             )
-            .retry_config(aws_config::retry::RetryConfig::standard().with_max_attempts(5));
+            .retry_config(aws_config::retry::RetryConfig::standard().with_max_attempts(ATTEMPTS));
         if let Some(profile) = &location.profile {
             loader = loader.profile_name(profile);
         }
@@ -161,7 +192,18 @@ impl S3Store {
         match &err {
             SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) => {
                 let full = DisplayErrorContext(&err).to_string();
-                let detail = root_cause(&err);
+                let timed_out = match &err {
+                    SdkError::TimeoutError(_) => true,
+                    SdkError::DispatchFailure(d) => d.is_timeout(),
+                    _ => false,
+                };
+                let detail = match &err {
+                    _ if timed_out => format!(
+                        "no response within {} s, {ATTEMPTS} attempts; CHRONOSCOPE_S3_TIMEOUT sets the wait",
+                        read_timeout().as_secs_f64()
+                    ),
+                    _ => root_cause(&err),
+                };
                 // "no credentials found in chain", "error loading credentials", "credentials provider ..."
                 return if full.to_lowercase().contains("credential") {
                     StoreError::Credentials { location, detail }
@@ -180,7 +222,7 @@ impl S3Store {
             | (_, Some(401 | 403)) => {
                 StoreError::AccessDenied { location, detail: code.unwrap_or_else(|| "HTTP 403".into()) }
             }
-            _ => StoreError::Io { location, detail: DisplayErrorContext(&err).to_string() },
+            _ => StoreError::Io { location, detail: failure_detail(&err, status, code.as_deref()) },
         }
     }
 

@@ -13,6 +13,7 @@ mod real_window;
 mod replay;
 mod rerun;
 mod restore_fixtures;
+mod s3_faults;
 mod s3_fixtures;
 mod s3_fleet;
 mod ui;

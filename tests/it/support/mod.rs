@@ -4,6 +4,7 @@
 
 pub mod cli;
 pub mod components;
+pub mod fault_proxy;
 pub mod fixtures;
 pub mod moto;
 pub mod tools;

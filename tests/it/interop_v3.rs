@@ -110,16 +110,17 @@ impl Point {
                 )
             }
             Point::Timestamp(ts, _) => {
-                let ts = ts.to_rfc3339_opts(SecondsFormat::Millis, true);
+                // To the nanosecond: object times (file mtimes) are that precise.
+                let ts = ts.to_rfc3339_opts(SecondsFormat::AutoSi, true);
                 (vec!["-timestamp".into(), ts.clone()], vec!["--timestamp".into(), ts.clone()], format!("ts {ts}"))
             }
         }
     }
 }
 
-/// Latest; each generation alone and at each of its WAL indexes; timestamps halfway between the
-/// restore-point times of consecutive objects of a generation (never on a boundary, whatever the
-/// comparison: `<` or `<=`), and one before everything.
+/// Latest; each generation alone and at each of its WAL indexes; and every restore-point time of
+/// a generation's objects exactly, 1 ms before and after it, and halfway to the next (so a
+/// boundary bug fails every run, whatever the comparison: `<` or `<=`), and one before everything.
 fn points(objects: &[Object]) -> Vec<Point> {
     let gens = generations(objects);
     assert!(gens.len() >= 2, "expected 2 generations, got {:?}", gens.keys());
@@ -135,14 +136,13 @@ fn points(objects: &[Object]) -> Vec<Point> {
         let mut times: Vec<DateTime<Utc>> = objs.iter().map(|o| o.time).collect();
         times.sort();
         times.dedup();
-        let mids: Vec<DateTime<Utc>> = times
-            .windows(2)
-            .filter(|w| w[1] - w[0] >= TimeDelta::milliseconds(20))
-            .map(|w| w[0] + (w[1] - w[0]) / 2)
-            .collect();
-        assert!(mids.len() >= 3, "generation {g}: too few distinct object times {times:?}");
-        let step = mids.len().div_ceil(12);
-        p.extend(mids.into_iter().step_by(step).map(|ts| Point::Timestamp(ts, Some(g.clone()))));
+        assert!(times.len() >= 4, "generation {g}: too few distinct object times {times:?}");
+        let ms = TimeDelta::milliseconds(1);
+        let mut at: Vec<DateTime<Utc>> = times.iter().flat_map(|&t| [t - ms, t, t + ms]).collect();
+        at.extend(times.windows(2).map(|w| w[0] + (w[1] - w[0]) / 2));
+        at.sort();
+        at.dedup();
+        p.extend(at.into_iter().map(|ts| Point::Timestamp(ts, Some(g.clone()))));
     }
     let first = objects.iter().map(|o| o.time).min().expect("objects");
     p.push(Point::Timestamp(first - TimeDelta::seconds(5), None));

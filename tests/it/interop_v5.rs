@@ -195,22 +195,25 @@ fn parse_l0(names_and_times: impl IntoIterator<Item = (String, DateTime<Utc>)>) 
     out
 }
 
-/// Latest; every 3rd TXID, the last one and one past it; every writer step time + 3 ms; and
-/// every 3rd L0 timestamp exactly (excluded: files are taken strictly before) and + 1 ms.
+/// Latest; every TXID, and one past the last; every writer step time + 3 ms; and every L0
+/// timestamp exactly (excluded: files are taken strictly before), 1 ms before and after it, and
+/// halfway to the next, so a boundary bug fails every run.
 fn points(run: &Run, l0: &[(u64, DateTime<Utc>)]) -> Vec<Point> {
     let max = l0.last().expect("L0 files").0;
     let mut p = vec![Point::Latest];
-    p.extend(l0.iter().step_by(3).map(|(t, _)| Point::Txid(*t)));
-    p.extend([Point::Txid(max), Point::Txid(max + 1)]);
+    p.extend((1..=max + 1).map(Point::Txid));
     p.extend(run.writer.steps.iter().map(|s| Point::Timestamp(s.time + TimeDelta::milliseconds(3))));
-    let last_time = l0.iter().map(|(_, t)| *t).max().expect("L0");
-    for (_, t) in l0.iter().step_by(3) {
-        p.push(Point::Timestamp(*t));
-        // A restore URL rejects times after the newest file ("timestamp does not exist").
-        if *t < last_time {
-            p.push(Point::Timestamp(*t + TimeDelta::milliseconds(1)));
-        }
-    }
+    let mut times: Vec<DateTime<Utc>> = l0.iter().map(|(_, t)| *t).collect();
+    times.sort();
+    times.dedup();
+    let last_time = *times.last().expect("L0");
+    let ms = TimeDelta::milliseconds(1);
+    let mut at: Vec<DateTime<Utc>> = times.iter().flat_map(|&t| [t - ms, t, t + ms]).collect();
+    at.extend(times.windows(2).map(|w| w[0] + (w[1] - w[0]) / 2));
+    at.sort();
+    at.dedup();
+    // A restore URL rejects times after the newest file ("timestamp does not exist").
+    p.extend(at.into_iter().filter(|t| *t <= last_time).map(Point::Timestamp));
     p
 }
 

@@ -65,11 +65,32 @@ fn upload(moto: &Moto, bucket: &str, objects: &[(String, PathBuf, Option<String>
     });
 }
 
+/// List every `tenants/<name>/` prefix once with the SDK client, 8 requests in flight.
+fn list_each_prefix(moto: &Moto, tenants: &[String]) -> Duration {
+    let client = moto.client();
+    let t = Instant::now();
+    runtime().block_on(async {
+        for chunk in tenants.chunks(8) {
+            let mut lists = tokio::task::JoinSet::new();
+            for name in chunk {
+                let request = client.list_objects_v2().bucket("fleet").prefix(format!("tenants/{name}/"));
+                lists.spawn(async move { request.send().await.map(|_| ()).map_err(|e| format!("{e:?}")) });
+            }
+            while let Some(done) = lists.join_next().await {
+                done.expect("list task").unwrap_or_else(|e| panic!("{e}"));
+            }
+        }
+    });
+    t.elapsed()
+}
+
 /// Figures of the S3 half, one table row each.
 pub struct S3Figures {
     pub objects: usize,
     pub upload: Duration,
     pub list_floor: Duration,
+    /// One listing of every tenant's prefix, 8 in flight (what a scan needs at least).
+    pub prefix_floor: Duration,
     pub rows: Vec<(String, Duration, f64, &'static str)>,
 }
 
@@ -92,6 +113,9 @@ pub fn measure(bin: &Path, fleet: &Path, cache: &Path, changed: &[PathBuf], newe
     let listed = moto.list("fleet", "tenants/").len();
     let list_floor = t.elapsed();
     assert_eq!(listed, objects.len(), "every object is listed");
+    let tenants: Vec<String> =
+        std::fs::read_dir(fleet).unwrap().flatten().map(|t| t.file_name().to_string_lossy().into_owned()).collect();
+    let prefix_floor = list_each_prefix(&moto, &tenants);
 
     let source = "s3://fleet/tenants".to_owned();
     let s3 = ["--endpoint", moto.endpoint.as_str(), "--force-path-style", "--region", "us-east-1"];
@@ -130,5 +154,5 @@ pub fn measure(bin: &Path, fleet: &Path, cache: &Path, changed: &[PathBuf], newe
         &["fleet", "search", &source, "--json", "--text", "unreachable"],
         "< 100 ms",
     );
-    S3Figures { objects: objects.len(), upload: upload_time, list_floor, rows }
+    S3Figures { objects: objects.len(), upload: upload_time, list_floor, prefix_floor, rows }
 }

@@ -10,6 +10,8 @@ pub mod cancel;
 pub mod cli;
 pub mod fleet;
 pub mod format;
+#[cfg(test)]
+mod fuzz_support;
 pub mod litestream;
 pub mod obelisk;
 pub mod parallel;

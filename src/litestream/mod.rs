@@ -14,5 +14,8 @@ pub mod tenants;
 pub mod v3;
 pub mod verify;
 
+#[cfg(test)]
+mod fuzz_tests;
+
 pub use error::RestoreError;
 pub use progress::{Cancel, Progress, ProgressEvent, Unit};

@@ -65,3 +65,5 @@ pub use responses::{JoinSetResponse, ResponseKind};
 pub use retval::{ExecutionFailure, FailureKind, ResultKind, RetVal, TypedValue};
 pub use schema::{NEWEST_KNOWN_VERSION, RELEASES, Schema, SchemaSupport};
 pub use time::parse_db_time;
+#[cfg(test)]
+mod fuzz_tests;

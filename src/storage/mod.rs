@@ -93,3 +93,6 @@ pub trait ReplicaStore: Send + Sync {
     /// `cancel` is set, even when a request hangs. Local reads need no such help.
     fn cancellable(&self, cancel: &crate::cancel::Cancel) -> Box<dyn ReplicaStore>;
 }
+
+#[cfg(test)]
+mod fuzz_tests;

@@ -22,7 +22,9 @@ mod sqlite;
 mod verify;
 
 #[cfg(test)]
-mod test_support;
+mod fuzz_tests;
+#[cfg(test)]
+pub(crate) mod test_support;
 
 pub use apply::{V3ApplyStats, apply, apply_onto};
 pub use catalog::{Generation, SegmentInfo, SnapshotInfo, V3Catalog, catalog_from_listing};

@@ -133,7 +133,10 @@ fn main() {
         println!("| run | time | peak RSS | target |");
         println!("|---|---|---|---|");
         println!("| floor: the SDK client lists the bucket (paginated) | {} | - | - |", ms(f.list_floor));
-        println!("| floor: the SDK client lists each tenant's prefix once, 8 in flight | {} | - | - |", ms(f.prefix_floor));
+        println!(
+            "| floor: the SDK client lists each tenant's prefix once, 8 in flight | {} | - | - |",
+            ms(f.prefix_floor)
+        );
         for (label, d, rss, target) in f.rows {
             println!("| {label} | {} | {rss:.0} MB | {target} |", ms(d));
         }

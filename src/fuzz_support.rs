@@ -122,15 +122,17 @@ pub(crate) fn planned_keys(root: &Path, target: &RestoreTarget) -> BTreeSet<Stri
 }
 
 /// The property over `cases` random damages to one of `keys` (objects of the replica at `root`):
-/// a damaged object the plan reads makes the restore fail with an error naming it, leaving the
-/// output folder empty (no output, temp, spill or WAL files); an unread one (or a damage that
-/// cancels out) restores exactly the intact replica's bytes. Panics are failures.
+/// a restore either fails with an error naming the damaged object, leaving the output folder
+/// empty (no output, temp, spill or WAL files), and only when the plan reads it; or restores
+/// exactly the intact replica's bytes (an unread object, or a damage that decodes to the same
+/// pages, which must stay rare). Panics are failures.
 pub(crate) fn check_restores(root: &Path, target: &RestoreTarget, age: &AgeIdentities, keys: &[String], cases: u32) {
     let scratch = tempfile::tempdir().expect("tempdir");
     let baseline = restore_into(root, target, age, scratch.path()).expect("intact replica restores");
     let read = planned_keys(root, target);
     assert!(keys.iter().any(|k| read.contains(k)), "no planned key among {keys:?} (plan {read:?})");
     let mut runner = runner(cases);
+    let (failed, unseen) = (std::sync::atomic::AtomicUsize::new(0), std::sync::atomic::AtomicUsize::new(0));
     let result = runner.run(&(0..keys.len(), mutation()), |(i, m)| {
         let key = &keys[i];
         let path = root.join(key);
@@ -147,12 +149,19 @@ pub(crate) fn check_restores(root: &Path, target: &RestoreTarget, age: &AgeIdent
         let must_fail = read.contains(key) && damaged != original;
         match result {
             Ok(bytes) => {
-                prop_assert!(!must_fail, "{key} damaged ({m:?}) but the restore succeeded");
-                prop_assert!(bytes == baseline, "{key}: restore differs from the intact replica's");
+                // A damage the format cannot see is harmless only when it changes nothing: LTX
+                // checksums cover the decompressed pages, so compressed bytes that decode to the
+                // same page (an LZ4 match at offset 1 instead of 2 inside a run of equal bytes)
+                // restore the same database.
+                prop_assert!(bytes == baseline, "{key} damaged ({m:?}): the restore differs from the intact replica's");
+                if must_fail {
+                    unseen.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                }
                 prop_assert_eq!(left, vec!["out.db".to_string()]);
             }
             Err(e) => {
                 prop_assert!(must_fail, "{key} unread or intact, yet: {e}");
+                failed.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 prop_assert!(e.to_string().contains(key.as_str()), "error does not name {key}: {e}");
                 prop_assert!(left.is_empty(), "left in the output folder: {left:?}");
             }
@@ -162,4 +171,7 @@ pub(crate) fn check_restores(root: &Path, target: &RestoreTarget, age: &AgeIdent
     if let Err(e) = result {
         panic!("{e}");
     }
+    // Damage the checksums cannot see is rare: nearly every damaged planned object fails.
+    let (failed, unseen) = (failed.into_inner(), unseen.into_inner());
+    assert!(failed > 0 && unseen * 20 <= failed, "{failed} damaged restores failed, {unseen} restored the same bytes");
 }

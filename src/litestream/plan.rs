@@ -321,34 +321,49 @@ mod tests {
     }
 
     /// An S3 listing (`LastModified`, whole seconds) whose objects carry their precise time as
-    /// `litestream-timestamp` metadata, like Litestream v0.5 writes them.
+    /// `litestream-timestamp` metadata, like Litestream v0.5 writes them. It holds no object
+    /// bodies: reading one is "not found" (planning reads none).
+    #[derive(Clone)]
     struct Listed(Vec<(ObjectInfo, DateTime<Utc>)>);
 
     impl ReplicaStore for Listed {
         fn describe(&self) -> String {
             "s3://test/db".into()
         }
-        fn list(&self, _prefix: &str) -> Result<Vec<ObjectInfo>, StoreError> {
-            Ok(self.0.iter().map(|(o, _)| o.clone()).collect())
+        fn list(&self, prefix: &str) -> Result<Vec<ObjectInfo>, StoreError> {
+            Ok(self.0.iter().filter(|(o, _)| o.key.starts_with(prefix)).map(|(o, _)| o.clone()).collect())
         }
-        fn list_dir(&self, _prefix: &str) -> Result<(Vec<String>, Vec<ObjectInfo>), StoreError> {
-            unimplemented!("not listed by folder")
+        fn list_dir(&self, prefix: &str) -> Result<(Vec<String>, Vec<ObjectInfo>), StoreError> {
+            let (mut dirs, mut files) = (Vec::new(), Vec::new());
+            for o in self.list(prefix)? {
+                match o.key[prefix.len()..].split_once('/') {
+                    Some((dir, _)) => dirs.push(dir.to_owned()),
+                    None => files.push(o),
+                }
+            }
+            dirs.dedup();
+            Ok((dirs, files))
         }
         fn metadata(&self, key: &str) -> Result<BTreeMap<String, String>, StoreError> {
-            let (_, t) = self.0.iter().find(|(o, _)| o.key == key).expect("listed key");
+            let (_, t) = self.0.iter().find(|(o, _)| o.key == key).ok_or(StoreError::NotFound { key: key.into() })?;
             Ok(BTreeMap::from([("litestream-timestamp".to_string(), t.to_rfc3339())]))
         }
-        fn get_range(&self, _key: &str, _offset: u64, _len: u64) -> Result<Vec<u8>, StoreError> {
-            unimplemented!("times come from the metadata")
+        fn get_range(&self, key: &str, _offset: u64, _len: u64) -> Result<Vec<u8>, StoreError> {
+            Err(StoreError::NotFound { key: key.into() })
         }
-        fn open(&self, _key: &str) -> Result<Box<dyn std::io::Read + Send>, StoreError> {
-            unimplemented!("planning reads no object")
+        fn open(&self, key: &str) -> Result<Box<dyn std::io::Read + Send>, StoreError> {
+            Err(StoreError::NotFound { key: key.into() })
         }
-        fn child(&self, _sub: &str) -> Box<dyn ReplicaStore> {
-            unimplemented!("no tenants")
+        fn child(&self, sub: &str) -> Box<dyn ReplicaStore> {
+            let prefix = format!("{}/", sub.trim_matches('/'));
+            let under = self.0.iter().filter_map(|(o, t)| {
+                let key = o.key.strip_prefix(&prefix)?.to_owned();
+                Some((ObjectInfo { key, ..o.clone() }, *t))
+            });
+            Box::new(Listed(under.collect()))
         }
         fn cancellable(&self, _cancel: &crate::cancel::Cancel) -> Box<dyn ReplicaStore> {
-            unimplemented!("not cancelled")
+            Box::new(self.clone())
         }
     }
 

@@ -31,9 +31,10 @@ impl Drop for Killed {
 }
 
 /// `Xvfb -displayfd 1`: a free display, reported by the server once it accepts clients.
+/// `-noreset`: the server does not reset each time its last client (an `xdotool`) leaves.
 fn start_xvfb() -> (Killed, String) {
     let mut child = Command::new(tools::xvfb())
-        .args(["-displayfd", "1", "-screen", "0", "1600x1000x24", "-nolisten", "tcp"])
+        .args(["-displayfd", "1", "-screen", "0", "1600x1000x24", "-nolisten", "tcp", "-noreset"])
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -54,27 +55,63 @@ fn xdotool(display: &str, args: &[&str]) -> String {
     String::from_utf8_lossy(&out.stdout).trim().to_owned()
 }
 
-/// Poll `f` until it returns `Some`, for up to 60 s.
-fn until<T>(what: &str, mut f: impl FnMut() -> Option<T>) -> T {
+/// The app under test and its X server: their processes, and the file the app's stderr goes to.
+struct App {
+    child: Killed,
+    xvfb: Killed,
+    log: PathBuf,
+}
+
+impl App {
+    /// Why the app cannot be waited for any more (it or its X server exited), with what it printed.
+    fn gone(&mut self) -> Option<String> {
+        if let Some(status) = self.xvfb.0.try_wait().ok().flatten() {
+            return Some(format!("Xvfb exited ({status}); the app printed:\n{}", self.printed()));
+        }
+        let status = self.child.0.try_wait().ok().flatten()?;
+        Some(format!("the app exited ({status}); it printed:\n{}", self.printed()))
+    }
+
+    fn printed(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+}
+
+/// Poll `f` until it returns `Some`, for up to 60 s; fails at once when the app exits.
+fn until<T>(app: &mut App, what: &str, mut f: impl FnMut() -> Option<T>) -> T {
     let start = Instant::now();
     loop {
         if let Some(v) = f() {
             return v;
         }
-        assert!(start.elapsed() < Duration::from_secs(60), "timed out waiting for {what}");
+        if let Some(why) = app.gone() {
+            panic!("waiting for {what}: {why}");
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "timed out waiting for {what}; the app is running and printed:\n{}",
+            app.printed()
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
 }
 
 /// Wait until the window title ends with `suffix`; returns it.
-fn title_ends(display: &str, window: &str, suffix: &str) -> String {
+fn title_ends(app: &mut App, display: &str, window: &str, suffix: &str) -> String {
     let start = Instant::now();
     loop {
         let last = xdotool(display, &["getwindowname", window]);
         if last.ends_with(suffix) {
             return last;
         }
-        assert!(start.elapsed() < Duration::from_secs(60), "the title never ended with `{suffix}`: last `{last}`");
+        if let Some(why) = app.gone() {
+            panic!("waiting for a title ending with `{suffix}` (last `{last}`): {why}");
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "the title never ended with `{suffix}`: last `{last}`; the app printed:\n{}",
+            app.printed()
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
 }
@@ -110,7 +147,8 @@ fn keys_and_clicks_step_in_a_real_window_without_a_window_manager() {
     std::fs::copy(demo(), &db).unwrap();
     let (row, step4) = click_points(&db);
 
-    let (_xvfb, display) = start_xvfb();
+    let (xvfb, display) = start_xvfb();
+    let log = dir.path().join("app.log");
     let app = Command::new(env!("CARGO_BIN_EXE_chronoscope"))
         .arg(&db)
         .env("DISPLAY", &display)
@@ -118,38 +156,39 @@ fn keys_and_clicks_step_in_a_real_window_without_a_window_manager() {
         .env("XDG_CONFIG_HOME", dir.path().join("config"))
         .env("XDG_DATA_HOME", dir.path().join("data"))
         .env("XDG_CACHE_HOME", dir.path().join("cache"))
+        .env("RUST_BACKTRACE", "1")
         .stdin(Stdio::null())
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
+        .stderr(std::fs::File::create(&log).unwrap())
         .spawn()
         .unwrap();
-    let _app = Killed(app);
-    let window = until("the window", || {
+    let mut app = App { child: Killed(app), xvfb, log };
+    let window = until(&mut app, "the window", || {
         Some(xdotool(&display, &["search", "--name", "^Chronoscope"])).filter(|w| !w.is_empty())
     });
     let window = window.lines().next().unwrap().to_owned();
-    title_ends(&display, &window, "demo.sqlite › file");
+    title_ends(&mut app, &display, &window, "demo.sqlite › file");
     // No window manager: X leaves the focus at PointerRoot (xdotool reports no window).
     assert_ne!(xdotool(&display, &["getwindowfocus"]), window);
 
     // A click on the execution's row opens it; the click also gives the window the focus.
     click(&display, &window, row);
-    title_ends(&display, &window, &format!("{PANICKY} › step 0/6"));
+    title_ends(&mut app, &display, &window, &format!("{PANICKY} › step 0/6"));
     assert_eq!(xdotool(&display, &["getwindowfocus"]), window, "the app took the keyboard focus");
 
     // The arrow keys step, also when pressed faster than frames; Home and End jump.
     xdotool(&display, &["key", "Right"]);
-    title_ends(&display, &window, "step 1/6");
+    title_ends(&mut app, &display, &window, "step 1/6");
     xdotool(&display, &["key", "--delay", "0", "Right", "Right", "Right"]);
-    title_ends(&display, &window, "step 4/6");
+    title_ends(&mut app, &display, &window, "step 4/6");
     xdotool(&display, &["key", "End"]);
-    title_ends(&display, &window, "step 6/6");
+    title_ends(&mut app, &display, &window, "step 6/6");
     xdotool(&display, &["key", "Left"]);
-    title_ends(&display, &window, "step 5/6");
+    title_ends(&mut app, &display, &window, "step 5/6");
     xdotool(&display, &["key", "Home"]);
-    title_ends(&display, &window, "step 0/6");
+    title_ends(&mut app, &display, &window, "step 0/6");
 
     // A click on a step row selects it.
     click(&display, &window, step4);
-    title_ends(&display, &window, "step 4/6");
+    title_ends(&mut app, &display, &window, "step 4/6");
 }

@@ -4,20 +4,19 @@
 
 use std::collections::{HashMap, HashSet};
 
-use rustc_hash::{FxHashMap, FxHashSet};
+use rustc_hash::FxHashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
 use serde::Serialize;
 
+use super::check_links::{AllLinks, Expectation, Facts, Links, finding};
 use super::compare::compare_with_t_state;
 use super::engine::Replay;
 use super::error::ReplayError;
 use super::finding::{Finding, FindingKind};
 use super::step::Step;
-use crate::obelisk::{
-    DelayId, Event, ExecutionId, ExecutionRows, ExecutionSummary, Ffqn, JoinSetId, ObeliskDb, ResponseKind,
-};
+use crate::obelisk::{DelayId, Event, ExecutionId, ExecutionRows, ExecutionSummary, ObeliskDb, ResponseKind};
 
 /// Log rows read per range query.
 const ROWS_PER_RANGE: u64 = 4_000;
@@ -64,7 +63,8 @@ pub fn check_database(db: &ObeliskDb) -> Result<CheckReport, ReplayError> {
     let share = ranges.iter().map(|r| r.executions).sum::<usize>() / workers + ROWS_PER_RANGE as usize;
     let work = |db: &ObeliskDb| -> Result<Checker, ReplayError> {
         let mut checker = Checker::default();
-        checker.facts.reserve(share);
+        checker.links.names.executions.reserve(share);
+        checker.links.facts.reserve(share);
         while let Some(range) = ranges.get(next.fetch_add(1, Ordering::Relaxed)) {
             checker.add_range(db.load_range(range)?, db.t_state_summaries(range)?);
         }
@@ -103,30 +103,11 @@ pub fn check_database(db: &ObeliskDb) -> Result<CheckReport, ReplayError> {
     Ok(report)
 }
 
-/// What an execution's own log says about it, for the cross-execution checks.
-struct Facts {
-    parent: Option<(ExecutionId, JoinSetId)>,
-    ffqn: Option<Ffqn>,
-    scheduled_by: Option<ExecutionId>,
-    finished_version: Option<u64>,
-}
-
-/// What an execution's replay expects of another execution or of `t_delay`.
-enum Expectation {
-    Child { parent: ExecutionId, version: u64, step: usize, child: ExecutionId, join_set: JoinSetId, ffqn: Ffqn },
-    Response { parent: ExecutionId, step: usize, child: ExecutionId, finished_version: u64, readable: bool },
-    Scheduled { by: ExecutionId, version: u64, step: usize, id: ExecutionId },
-    Delay { owner: ExecutionId, version: u64, step: usize, id: DelayId, fired: Option<bool>, owner_finished: bool },
-}
-
 /// Folds executions one by one, keeping only what the final checks need.
 #[derive(Default)]
 struct Checker {
-    facts: FxHashMap<ExecutionId, Facts>,
-    expectations: Vec<Expectation>,
+    links: Links,
     findings: Vec<Finding>,
-    /// Executions deleted by retention (0.42+): their children may be gone.
-    tombstoned: FxHashSet<ExecutionId>,
     executions: usize,
     events: usize,
     responses: usize,
@@ -153,12 +134,15 @@ impl Checker {
                 "a t_state row without any log row".into(),
             ));
         }
-        self.tombstoned.extend(summaries.into_iter().filter(|s| s.tombstoned).map(|s| s.id));
+        for summary in summaries.into_iter().filter(|s| s.tombstoned) {
+            let n = self.links.execution_owned(summary.id);
+            self.links.tombstoned.insert(n);
+        }
     }
 
     fn add(&mut self, rows: ExecutionRows, summary: Option<&ExecutionSummary>) {
-        let id = rows.id.clone();
-        let facts = facts_of(&rows);
+        let me = self.links.execution(&rows.id);
+        let facts = self.facts_of(&rows);
         let replay = Replay::without_checkpoints(rows.id, rows.log, rows.responses);
         self.executions += 1;
         self.events += replay.event_count();
@@ -167,61 +151,80 @@ impl Checker {
         match summary {
             Some(summary) => self.findings.extend(compare_with_t_state(replay.final_state(), summary)),
             None => self.findings.push(finding(
-                &id,
+                replay.execution_id(),
                 None,
                 None,
                 FindingKind::StateMismatch,
                 "log rows without a t_state row".into(),
             )),
         }
-        self.expect(&replay);
-        self.facts.insert(id, facts);
+        self.expect(me, &replay);
+        self.links.facts[me as usize] = Some(facts);
     }
 
-    /// Records what `replay` says about other executions and timers.
-    fn expect(&mut self, replay: &Replay) {
+    /// Records what `replay` (execution number `me`) says about other executions and timers.
+    fn expect(&mut self, me: u32, replay: &Replay) {
         let state = replay.final_state();
-        let me = replay.execution_id();
+        let links = &mut self.links;
         for child in state.children.iter().filter(|c| c.request_error.is_none()) {
-            self.expectations.push(Expectation::Child {
-                parent: me.clone(),
+            let expectation = Expectation::Child {
+                parent: me,
                 version: child.requested_version,
                 step: child.requested_step,
-                child: child.id.clone(),
-                join_set: child.join_set_id.clone(),
-                ffqn: child.ffqn.clone(),
-            });
+                child: links.execution(&child.id),
+                join_set: links.names.join_sets.number(&child.join_set_id),
+                ffqn: links.names.ffqns.number(&child.ffqn),
+            };
+            links.expectations.push(expectation);
         }
         for (step, s) in replay.steps().iter().enumerate() {
             if let Step::Response(r) = s
                 && let ResponseKind::ChildExecutionFinished { child_execution_id, finished_version, result } = &r.kind
             {
-                self.expectations.push(Expectation::Response {
-                    parent: me.clone(),
+                let expectation = Expectation::Response {
+                    parent: me,
                     step,
-                    child: child_execution_id.clone(),
+                    child: links.execution(child_execution_id),
                     finished_version: *finished_version,
                     readable: result.is_some(),
-                });
+                };
+                links.expectations.push(expectation);
             }
         }
         for s in state.scheduled.iter().filter(|s| s.error.is_none()) {
-            self.expectations.push(Expectation::Scheduled {
-                by: me.clone(),
-                version: s.version,
-                step: s.step,
-                id: s.execution_id.clone(),
-            });
+            let id = links.execution(&s.execution_id);
+            links.expectations.push(Expectation::Scheduled { by: me, version: s.version, step: s.step, id });
         }
         for d in state.delays.iter() {
-            self.expectations.push(Expectation::Delay {
-                owner: me.clone(),
+            links.expectations.push(Expectation::Delay {
+                owner: me,
                 version: d.requested_version,
                 step: d.requested_step,
-                id: d.id.clone(),
+                id: Box::new(d.id.clone()),
                 fired: d.fired,
                 owner_finished: state.is_finished(),
             });
+        }
+    }
+
+    /// What the log of `rows` says about its execution, in this worker's names.
+    fn facts_of(&mut self, rows: &ExecutionRows) -> Facts {
+        let created = rows.log.first().and_then(|e| match &e.event {
+            Event::Created(c) => Some(c),
+            _ => None,
+        });
+        let finished_version = rows.log.iter().rev().find(|e| matches!(e.event, Event::Finished(_))).map(|e| e.version);
+        let Some(created) = created else {
+            return Facts { finished_version, ..Facts::default() };
+        };
+        Facts {
+            parent: created
+                .parent
+                .as_ref()
+                .map(|(p, js)| (self.links.execution(p), self.links.names.join_sets.number(js))),
+            ffqn: Some(self.links.names.ffqns.number(&created.ffqn)),
+            scheduled_by: created.scheduled_by.as_ref().map(|by| self.links.execution(by)),
+            finished_version,
         }
     }
 }
@@ -230,24 +233,13 @@ impl Checker {
 struct Parts(Vec<Checker>);
 
 impl Parts {
-    /// What the log of `id` says, whichever part replayed it.
-    fn facts(&self, id: &ExecutionId) -> Option<&Facts> {
-        self.0.iter().find_map(|p| p.facts.get(id))
-    }
-
-    fn is_tombstoned(&self, id: &ExecutionId) -> bool {
-        self.0.iter().any(|p| p.tombstoned.contains(id))
-    }
-
     /// The cross-execution findings (each part's expectations on its own thread), then every
     /// finding sorted by execution and step.
     fn finish(&self, pending_delays: &HashSet<DelayId>) -> Vec<Finding> {
+        let all = AllLinks(self.0.iter().map(|p| &p.links).collect());
         let checked: Vec<(Vec<Finding>, HashSet<&DelayId>)> = std::thread::scope(|scope| {
-            let threads: Vec<_> = self
-                .0
-                .iter()
-                .map(|part| scope.spawn(|| self.check_expectations(&part.expectations, pending_delays)))
-                .collect();
+            let threads: Vec<_> =
+                self.0.iter().map(|part| scope.spawn(|| all.check(&part.links, pending_delays))).collect();
             threads.into_iter().map(|t| t.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))).collect()
         });
         let mut findings: Vec<Finding> = self.0.iter().flat_map(|p| p.findings.iter().cloned()).collect();
@@ -269,122 +261,6 @@ impl Parts {
             (a.execution_id.to_string(), a.step, a.version).cmp(&(b.execution_id.to_string(), b.step, b.version))
         });
         findings
-    }
-
-    /// Checks what executions expect of others and of `t_delay`; also gives the delays seen.
-    fn check_expectations<'a>(
-        &self,
-        expectations: &'a [Expectation],
-        pending_delays: &HashSet<DelayId>,
-    ) -> (Vec<Finding>, HashSet<&'a DelayId>) {
-        let mut known_delays: HashSet<&DelayId> = HashSet::new();
-        let mut out = Vec::new();
-        for e in expectations {
-            match e {
-                Expectation::Child { parent, version, step, child, join_set, ffqn } => match self.facts(child) {
-                    None if !self.is_tombstoned(parent) => out.push(finding(
-                        parent,
-                        Some(*version),
-                        Some(*step),
-                        FindingKind::TreeMismatch,
-                        format!("requested child {child} has no log rows"),
-                    )),
-                    None => {}
-                    Some(f) => {
-                        let expected = Some((parent.clone(), join_set.clone()));
-                        if f.parent != expected {
-                            out.push(finding(
-                                child,
-                                Some(0),
-                                Some(0),
-                                FindingKind::TreeMismatch,
-                                format!(
-                                    "created with parent {:?}, but {parent} requested it in {join_set}",
-                                    f.parent.as_ref().map(|(p, js)| format!("{p} {js}"))
-                                ),
-                            ));
-                        }
-                        if f.ffqn.as_ref() != Some(ffqn) {
-                            out.push(finding(
-                                child,
-                                Some(0),
-                                Some(0),
-                                FindingKind::TreeMismatch,
-                                format!(
-                                    "runs {:?}, but {parent} requested {ffqn}",
-                                    f.ffqn.as_ref().map(ToString::to_string)
-                                ),
-                            ));
-                        }
-                    }
-                },
-                Expectation::Response { parent, step, child, finished_version, readable } => {
-                    let actual = self.facts(child).and_then(|f| f.finished_version);
-                    if actual != Some(*finished_version) || !readable {
-                        out.push(finding(parent, None, Some(*step), FindingKind::TreeMismatch, format!(
-                            "the response for {child} points at its version {finished_version}, but the child finished at {}",
-                            actual.map_or("no version (not finished)".into(), |v| format!("version {v}"))
-                        )));
-                    }
-                }
-                Expectation::Scheduled { by, version, step, id } => match self.facts(id) {
-                    None => out.push(finding(
-                        by,
-                        Some(*version),
-                        Some(*step),
-                        FindingKind::TreeMismatch,
-                        format!("scheduled execution {id} has no log rows"),
-                    )),
-                    Some(f) if f.scheduled_by.as_ref() != Some(by) => out.push(finding(
-                        id,
-                        Some(0),
-                        Some(0),
-                        FindingKind::TreeMismatch,
-                        format!(
-                            "scheduled by {by} (version {version}), but its created says scheduled_by {:?}",
-                            f.scheduled_by.as_ref().map(ToString::to_string)
-                        ),
-                    )),
-                    Some(_) => {}
-                },
-                Expectation::Delay { owner, version, step, id, fired, owner_finished } => {
-                    known_delays.insert(id);
-                    let pending = pending_delays.contains(id);
-                    let problem = match (fired, pending) {
-                        (Some(_), true) => Some("has a response but is still in t_delay"),
-                        (None, false) if !owner_finished => Some("has no response yet but is not in t_delay"),
-                        _ => None,
-                    };
-                    if let Some(problem) = problem {
-                        out.push(finding(
-                            owner,
-                            Some(*version),
-                            Some(*step),
-                            FindingKind::DelayTableMismatch,
-                            format!("delay {id} {problem}"),
-                        ));
-                    }
-                }
-            }
-        }
-        (out, known_delays)
-    }
-}
-
-fn finding(id: &ExecutionId, version: Option<u64>, step: Option<usize>, kind: FindingKind, message: String) -> Finding {
-    Finding { execution_id: id.clone(), version, step, kind, message }
-}
-
-fn facts_of(rows: &ExecutionRows) -> Facts {
-    let created = rows.log.first().and_then(|e| match &e.event {
-        Event::Created(c) => Some(c),
-        _ => None,
-    });
-    Facts {
-        parent: created.and_then(|c| c.parent.clone()),
-        ffqn: created.map(|c| c.ffqn.clone()),
-        scheduled_by: created.and_then(|c| c.scheduled_by.clone()),
-        finished_version: rows.log.iter().rev().find(|e| matches!(e.event, Event::Finished(_))).map(|e| e.version),
     }
 }
 

@@ -13,6 +13,7 @@
 //! Written from `shared/specs/obelisk-database.md` and real databases; no Obelisk code is used.
 
 mod check;
+mod check_links;
 mod compare;
 mod engine;
 mod error;

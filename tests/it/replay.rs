@@ -422,6 +422,62 @@ fn t_state_rows_and_logs_without_each_other_are_findings() {
 }
 
 #[test]
+fn executions_that_disagree_about_each_other_are_findings() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("disagree.sqlite");
+    std::fs::copy(fixtures().join("obelisk/0.41.5/demo.sqlite"), &path).unwrap();
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    conn.execute_batch(
+        r#"-- a child that runs another function than its parent requested
+        UPDATE t_execution_log SET json_value = replace(json_value, '"ffqn":"demo:activity/ops.add"', '"ffqn":"demo:activity/ops.sub"')
+         WHERE execution_id = 'E_01M86G6PD8CH6MWG9CWFCJT438.o:2-add_1' AND version = 0;
+        -- a child that names another join set of its parent
+        UPDATE t_execution_log SET json_value = replace(json_value, '"o:1-add"]', '"o:9-add"]')
+         WHERE execution_id = 'E_01M86G6PD8CH6MWG9CWFCJT438.o:1-add_1' AND version = 0;
+        -- a scheduled execution that names another scheduler
+        UPDATE t_execution_log SET json_value = replace(json_value, '"scheduled_by":"E_01M86G6PG1GTX1709RQEGGSBH3"', '"scheduled_by":"E_01M86G6PD8CH6MWG9CWFCJT438"')
+         WHERE execution_id = 'E_01M86G6PG17YNRTP3XKFF1W3JT' AND version = 0;
+        -- a child whose finished row is gone, and a child that is gone altogether
+        DELETE FROM t_execution_log WHERE execution_id = 'E_01M86G6PE09WW43FVD6HR4HBJJ.n:batch_1' AND version = 2;
+        DELETE FROM t_execution_log WHERE execution_id = 'E_01M86G6PQCFAQN6N8AKWY2ZYDA.o:2-add_1';
+        DELETE FROM t_state WHERE execution_id = 'E_01M86G6PQCFAQN6N8AKWY2ZYDA.o:2-add_1';
+        -- a pending delay missing from t_delay, and a t_delay row nobody requested
+        DELETE FROM t_delay WHERE delay_id = 'Delay_01M86G6XQMQ81M6EPHN9VQCK02.o:1-sleep_1';
+        INSERT INTO t_delay (execution_id, join_set_id, delay_id, expires_at)
+         VALUES ('E_01M86G6PD8CH6MWG9CWFCJT438', 'o:7-sleep', 'Delay_01M86G6PD8CH6MWG9CWFCJT438.o:7-sleep_1', '2026-11-24 10:14:20.611332658+00:00');"#,
+    )
+    .unwrap();
+    drop(conn);
+    let report = check_database(&ObeliskDb::open(&path).unwrap()).unwrap();
+    let mut links: Vec<String> = report
+        .findings
+        .iter()
+        .filter(|f| matches!(f.kind, FindingKind::TreeMismatch | FindingKind::DelayTableMismatch))
+        .map(|f| format!("{} [{}] {}", f.execution_id, f.kind, f.message))
+        .collect();
+    links.sort();
+    let expected = [
+        r#"E_01M86G6PD8CH6MWG9CWFCJT438 [delay_table_mismatch] t_delay holds Delay_01M86G6PD8CH6MWG9CWFCJT438.o:7-sleep_1, which no replayed execution requested"#,
+        r#"E_01M86G6PD8CH6MWG9CWFCJT438.o:1-add_1 [tree_mismatch] created with parent Some("E_01M86G6PD8CH6MWG9CWFCJT438 o:9-add"), but E_01M86G6PD8CH6MWG9CWFCJT438 requested it in o:1-add"#,
+        r#"E_01M86G6PD8CH6MWG9CWFCJT438.o:2-add_1 [tree_mismatch] runs Some("demo:activity/ops.sub"), but E_01M86G6PD8CH6MWG9CWFCJT438 requested demo:activity/ops.add"#,
+        r#"E_01M86G6PE09WW43FVD6HR4HBJJ [tree_mismatch] the response for E_01M86G6PE09WW43FVD6HR4HBJJ.n:batch_1 points at its version 2, but the child finished at no version (not finished)"#,
+        r#"E_01M86G6PG17YNRTP3XKFF1W3JT [tree_mismatch] scheduled by E_01M86G6PG1GTX1709RQEGGSBH3 (version "#,
+        r#"E_01M86G6PQCFAQN6N8AKWY2ZYDA [tree_mismatch] requested child E_01M86G6PQCFAQN6N8AKWY2ZYDA.o:2-add_1 has no log rows"#,
+        r#"E_01M86G6PQCFAQN6N8AKWY2ZYDA [tree_mismatch] the response for E_01M86G6PQCFAQN6N8AKWY2ZYDA.o:2-add_1 points at its version "#,
+        r#"E_01M86G6XQMQ81M6EPHN9VQCK02 [delay_table_mismatch] delay Delay_01M86G6XQMQ81M6EPHN9VQCK02.o:1-sleep_1 has no response yet but is not in t_delay"#,
+    ];
+    assert_eq!(links.len(), expected.len(), "{links:#?}");
+    for (found, expected) in links.iter().zip(expected) {
+        assert!(found.starts_with(expected), "{found}\n  expected to start with\n{expected}\nall: {links:#?}");
+    }
+    assert!(
+        links[4].ends_with(r#"but its created says scheduled_by Some("E_01M86G6PD8CH6MWG9CWFCJT438")"#),
+        "{}",
+        links[4]
+    );
+}
+
+#[test]
 fn cli_replay_check_and_export_on_the_fixtures() {
     let dir = tempfile::tempdir().unwrap();
     let db38 = fixtures().join("obelisk/0.38.3/demo.sqlite");

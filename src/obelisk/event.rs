@@ -166,8 +166,9 @@ pub struct RawEvent {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Event {
-    Created(Created),
-    Locked(Locked),
+    /// Boxed, as `Locked`: the largest variants, kept out of every event's size.
+    Created(Box<Created>),
+    Locked(Box<Locked>),
     Unlocked(Unlocked),
     TemporarilyFailed(TemporarilyFailed),
     TemporarilyTimedOut(TemporarilyTimedOut),

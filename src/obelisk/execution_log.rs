@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use super::db::ObeliskDb;
+use super::db::{ObeliskDb, text};
 use super::error::ObeliskError;
 use super::event::Event;
 use super::ids::ExecutionId;
@@ -22,25 +22,53 @@ pub struct LogEntry {
 impl ObeliskDb {
     /// The execution's events ordered by version. An unknown ID is an error.
     pub fn execution_log(&self, id: &ExecutionId) -> Result<Vec<LogEntry>, ObeliskError> {
-        let rows: Vec<(i64, String, String, String)> = self.query(
+        let mut log = Vec::with_capacity(self.log_len(id)?);
+        self.visit_execution_log(id, |entry| log.push(entry))?;
+        if log.is_empty() {
+            return Err(self.not_found(id));
+        }
+        Ok(log)
+    }
+
+    /// The number of log rows of an execution (0 for an unknown ID).
+    pub fn log_len(&self, id: &ExecutionId) -> Result<usize, ObeliskError> {
+        let count: Vec<i64> = self.query(
+            "SELECT count(*) FROM t_execution_log WHERE execution_id = ?1",
+            [id.to_string()],
+            format_args!("counting the log rows of {id}"),
+            |r| r.get(0),
+        )?;
+        Ok(count.first().map_or(0, |&n| usize::try_from(n).unwrap_or(0)))
+    }
+
+    /// Hands the execution's events to `visit` in version order, each decoded as it is read from
+    /// borrowed column text (a long log is never held twice); returns how many there were.
+    pub fn visit_execution_log(
+        &self,
+        id: &ExecutionId,
+        mut visit: impl FnMut(LogEntry),
+    ) -> Result<usize, ObeliskError> {
+        let mut count = 0;
+        self.for_each_row(
             "SELECT version, created_at, variant, json_value FROM t_execution_log WHERE execution_id = ?1 ORDER BY version",
             [id.to_string()],
             format_args!("reading the log of {id}"),
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+            |r| {
+                let version: i64 = r.get(0)?;
+                let (created_at, variant, json) = (text(r, 1)?, text(r, 2)?, text(r, 3)?);
+                Ok((|| {
+                    let at = format_args!("t_execution_log {id} v{version}");
+                    visit(LogEntry {
+                        version: self.unsigned(version, at)?,
+                        created_at: self.time(created_at, at)?,
+                        event: Event::decode(variant, json),
+                    });
+                    count += 1;
+                    Ok(true)
+                })())
+            },
         )?;
-        if rows.is_empty() {
-            return Err(self.not_found(id));
-        }
-        rows.into_iter()
-            .map(|(version, created_at, variant, json)| {
-                let at = format_args!("t_execution_log {id} v{version}").to_string();
-                Ok(LogEntry {
-                    version: self.unsigned(version, &at)?,
-                    created_at: self.time(&created_at, &at)?,
-                    event: Event::decode(&variant, &json),
-                })
-            })
-            .collect()
+        Ok(count)
     }
 }
 

@@ -39,9 +39,7 @@ impl Replay {
     /// Replays `log` (ordered by version) with `responses` (in arrival order), with checkpoints
     /// every 256 steps (further apart beyond a million steps).
     pub fn new(execution_id: ExecutionId, log: Vec<LogEntry>, responses: Vec<JoinSetResponse>) -> Replay {
-        let steps = log.len() + responses.len();
-        let interval = DEFAULT_CHECKPOINT_INTERVAL.max(steps.div_ceil(MAX_CHECKPOINTS));
-        Replay::with_interval(execution_id, log, responses, interval)
+        Replay::from_interleaved(execution_id, interleave(log, responses))
     }
 
     /// Replays without checkpoints (whole-database checks: only the final state and findings).
@@ -60,8 +58,17 @@ impl Replay {
         responses: Vec<JoinSetResponse>,
         interval: usize,
     ) -> Replay {
+        Replay::from_steps(execution_id, interleave(log, responses), interval)
+    }
+
+    /// Replays steps already interleaved (see [`super::Interleaving`]), with the default checkpoints.
+    pub fn from_interleaved(execution_id: ExecutionId, steps: Vec<Step>) -> Replay {
+        let interval = DEFAULT_CHECKPOINT_INTERVAL.max(steps.len().div_ceil(MAX_CHECKPOINTS));
+        Replay::from_steps(execution_id, steps, interval)
+    }
+
+    fn from_steps(execution_id: ExecutionId, steps: Vec<Step>, interval: usize) -> Replay {
         let interval = interval.max(1);
-        let steps = interleave(log, responses);
         let response_steps =
             steps.iter().enumerate().filter(|(_, s)| matches!(s, Step::Response(_))).map(|(i, _)| i).collect();
         let mut lookup = Lookup::default();

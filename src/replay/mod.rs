@@ -40,5 +40,5 @@ pub use state::{
     Arrival, Attempts, Await, AwaitKind, ChildState, DelayState, JoinSetState, JoinSetStatus, PersistedRecord,
     Received, ReplayState, Request, RequestTarget, ScheduledExecution, UpgradeRecord, Waiting,
 };
-pub use step::{Step, interleave};
+pub use step::{Interleaving, Step, interleave};
 pub use tree::{ChildSpan, ReplayTree, TreeNode, TreeRelation};

@@ -4,6 +4,7 @@
 use super::engine::Replay;
 use super::error::ReplayError;
 use super::export::ExportFile;
+use super::step::Interleaving;
 use crate::obelisk::{ExecutionFilter, ExecutionId, ObeliskDb};
 
 /// A database or an export, to replay executions from.
@@ -17,7 +18,14 @@ impl ReplaySource<'_> {
     /// Replays one execution (its log and responses).
     pub fn replay(&self, id: &ExecutionId) -> Result<Replay, ReplayError> {
         match self {
-            ReplaySource::Database(db) => Ok(Replay::new(id.clone(), db.execution_log(id)?, db.responses(id)?)),
+            ReplaySource::Database(db) => {
+                // Rows go straight into steps: a long log is never held twice.
+                let mut steps = Interleaving::new(db.log_len(id)?, db.responses(id)?);
+                if db.visit_execution_log(id, |entry| steps.push(entry))? == 0 {
+                    return Err(db.not_found(id).into());
+                }
+                Ok(Replay::from_interleaved(id.clone(), steps.finish()))
+            }
             ReplaySource::Export(file) => file.replay(id),
         }
     }
@@ -25,11 +33,7 @@ impl ReplaySource<'_> {
     /// True when the execution has rows here.
     pub fn contains(&self, id: &ExecutionId) -> Result<bool, ReplayError> {
         match self {
-            ReplaySource::Database(db) => match db.execution_log(id) {
-                Ok(_) => Ok(true),
-                Err(crate::obelisk::ObeliskError::ExecutionNotFound { .. }) => Ok(false),
-                Err(e) => Err(e.into()),
-            },
+            ReplaySource::Database(db) => Ok(db.log_len(id)? > 0),
             ReplaySource::Export(file) => Ok(file.ids().any(|i| i == id)),
         }
     }

@@ -68,18 +68,43 @@ impl Step {
 
 /// Interleaves `log` (ordered by version) and `responses` (in arrival order) into steps.
 pub fn interleave(log: Vec<LogEntry>, responses: Vec<JoinSetResponse>) -> Vec<Step> {
-    let mut steps = Vec::with_capacity(log.len() + responses.len());
-    let mut responses = responses.into_iter().peekable();
-    for (i, entry) in log.into_iter().enumerate() {
-        if i > 0 {
-            while let Some(r) = responses.next_if(|r| r.created_at <= entry.created_at) {
-                steps.push(Step::Response(r));
+    let mut steps = Interleaving::new(log.len(), responses);
+    for entry in log {
+        steps.push(entry);
+    }
+    steps.finish()
+}
+
+/// [`interleave`] one log event at a time, for logs read row by row.
+pub struct Interleaving {
+    steps: Vec<Step>,
+    responses: std::iter::Peekable<std::vec::IntoIter<JoinSetResponse>>,
+}
+
+impl Interleaving {
+    /// Room for `events` log events and every response.
+    pub fn new(events: usize, responses: Vec<JoinSetResponse>) -> Interleaving {
+        Interleaving {
+            steps: Vec::with_capacity(events + responses.len()),
+            responses: responses.into_iter().peekable(),
+        }
+    }
+
+    /// The next log event, after the responses that arrived before it (none before `Created`).
+    pub fn push(&mut self, entry: LogEntry) {
+        if !self.steps.is_empty() {
+            while let Some(r) = self.responses.next_if(|r| r.created_at <= entry.created_at) {
+                self.steps.push(Step::Response(r));
             }
         }
-        steps.push(Step::Event(entry));
+        self.steps.push(Step::Event(entry));
     }
-    steps.extend(responses.map(Step::Response));
-    steps
+
+    /// The steps, with the responses that arrived after the last event.
+    pub fn finish(mut self) -> Vec<Step> {
+        self.steps.extend(self.responses.map(Step::Response));
+        self.steps
+    }
 }
 
 #[cfg(test)]

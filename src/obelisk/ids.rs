@@ -4,6 +4,7 @@
 
 use std::fmt;
 use std::str::FromStr;
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -175,7 +176,8 @@ impl Serialize for JoinSetKind {
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct JoinSetId {
     kind: JoinSetKind,
-    name: String,
+    /// Shared by clones: a replay keeps each join set's ID in several places.
+    name: Arc<str>,
 }
 
 impl JoinSetId {
@@ -213,7 +215,7 @@ impl FromStr for JoinSetId {
         if let Some(bad) = name.chars().find(|&c| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '/' | '_'))) {
             return Err(IdError::new(WHAT, s, format!("character {bad:?} is not allowed in a join set name")));
         }
-        Ok(JoinSetId { kind: JoinSetKind::from_code(kind), name: name.to_owned() })
+        Ok(JoinSetId { kind: JoinSetKind::from_code(kind), name: name.into() })
     }
 }
 
@@ -288,7 +290,25 @@ fn write_path(f: &mut fmt::Formatter<'_>, root: Ulid, path: &[ChildSegment]) -> 
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct ExecutionId {
     root: Ulid,
-    path: Vec<ChildSegment>,
+    path: Path,
+}
+
+/// The derived levels of an ID, shared by clones (a replay keeps each child's ID in several
+/// places); no allocation for a top-level ID.
+#[derive(Clone, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+struct Path(Option<Arc<[ChildSegment]>>);
+
+impl Path {
+    fn new(segments: Vec<ChildSegment>) -> Path {
+        Path((!segments.is_empty()).then(|| segments.into()))
+    }
+}
+
+impl std::ops::Deref for Path {
+    type Target = [ChildSegment];
+    fn deref(&self) -> &[ChildSegment] {
+        self.0.as_deref().unwrap_or_default()
+    }
 }
 
 impl ExecutionId {
@@ -297,14 +317,14 @@ impl ExecutionId {
 
     /// A top-level execution ID.
     pub fn top_level(root: Ulid) -> ExecutionId {
-        ExecutionId { root, path: Vec::new() }
+        ExecutionId { root, path: Path::default() }
     }
 
     /// The derived ID of the child `index` in this execution's join set `join_set_id`.
     pub fn child(&self, join_set_id: JoinSetId, index: u64) -> ExecutionId {
-        let mut path = self.path.clone();
+        let mut path = self.path.to_vec();
         path.push(ChildSegment { join_set_id, index });
-        ExecutionId { root: self.root, path }
+        ExecutionId { root: self.root, path: Path::new(path) }
     }
 
     /// The ULID of the top-level execution of this tree.
@@ -335,13 +355,13 @@ impl ExecutionId {
     /// The parent execution of a derived ID.
     pub fn parent(&self) -> Option<ExecutionId> {
         let (_, rest) = self.path.split_last()?;
-        Some(ExecutionId { root: self.root, path: rest.to_vec() })
+        Some(ExecutionId { root: self.root, path: Path::new(rest.to_vec()) })
     }
 
     /// For a derived ID: the parent, the parent's join set and the index in it.
     pub fn split_to_parts(&self) -> Option<(ExecutionId, &JoinSetId, u64)> {
         let (last, rest) = self.path.split_last()?;
-        Some((ExecutionId { root: self.root, path: rest.to_vec() }, &last.join_set_id, last.index))
+        Some((ExecutionId { root: self.root, path: Path::new(rest.to_vec()) }, &last.join_set_id, last.index))
     }
 
     /// True when `self` is strictly below `ancestor` in the same tree.
@@ -358,7 +378,7 @@ impl FromStr for ExecutionId {
         const WHAT: &str = "execution ID";
         let rest = s.strip_prefix(Self::PREFIX).ok_or_else(|| IdError::new(WHAT, s, "expected the prefix `E_`"))?;
         let (root, path) = parse_path(rest).map_err(|reason| IdError::new(WHAT, s, reason))?;
-        Ok(ExecutionId { root, path })
+        Ok(ExecutionId { root, path: Path::new(path) })
     }
 }
 
@@ -412,7 +432,7 @@ impl FromStr for DelayId {
         let rest = s.strip_prefix(Self::PREFIX).ok_or_else(|| IdError::new(WHAT, s, "expected the prefix `Delay_`"))?;
         let (root, mut path) = parse_path(rest).map_err(|reason| IdError::new(WHAT, s, reason))?;
         let segment = path.pop().ok_or_else(|| IdError::new(WHAT, s, "lacks `.<join set>_<index>`"))?;
-        Ok(DelayId { owner: ExecutionId { root, path }, segment })
+        Ok(DelayId { owner: ExecutionId { root, path: Path::new(path) }, segment })
     }
 }
 
@@ -435,8 +455,9 @@ serde_as_string!(DelayId);
 /// A fully qualified function name `namespace:package/interface[@version].function`, split at the last `.`.
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Ffqn {
-    interface: String,
-    function: String,
+    /// Shared by clones, as join set names.
+    interface: Arc<str>,
+    function: Arc<str>,
 }
 
 impl Ffqn {
@@ -471,7 +492,7 @@ impl FromStr for Ffqn {
         if s.chars().any(char::is_whitespace) {
             return Err(IdError::new(WHAT, s, "contains whitespace"));
         }
-        Ok(Ffqn { interface: interface.to_owned(), function: function.to_owned() })
+        Ok(Ffqn { interface: interface.into(), function: function.into() })
     }
 }
 

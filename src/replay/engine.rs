@@ -17,8 +17,21 @@ use crate::obelisk::{ExecutionId, JoinSetResponse, LogEntry};
 /// Default steps between checkpoints.
 pub const DEFAULT_CHECKPOINT_INTERVAL: usize = 256;
 
+/// Logs with more than this many checkpoints at the default interval space them further apart,
+/// up to [`WIDEST_INTERVAL`]: each checkpoint keeps its own copy of the chunks written after it,
+/// which in a 266,667-step log was 59 MB for 1,042 checkpoints.
+const FEW_CHECKPOINTS: usize = 512;
+
+/// The widest interval below [`MAX_CHECKPOINTS`]; a jump folds at most this many steps.
+const WIDEST_INTERVAL: usize = 1024;
+
 /// At most this many checkpoints are kept; longer logs space them further apart.
 const MAX_CHECKPOINTS: usize = 4096;
+
+/// Steps between checkpoints for a log of `steps` steps.
+fn interval_for(steps: usize) -> usize {
+    (steps / FEW_CHECKPOINTS).clamp(DEFAULT_CHECKPOINT_INTERVAL, WIDEST_INTERVAL).max(steps.div_ceil(MAX_CHECKPOINTS))
+}
 
 /// One execution, replayed.
 #[derive(Debug, Clone)]
@@ -37,7 +50,7 @@ pub struct Replay {
 
 impl Replay {
     /// Replays `log` (ordered by version) with `responses` (in arrival order), with checkpoints
-    /// every 256 steps (further apart beyond a million steps).
+    /// every 256 steps (further apart beyond 131,072 steps, see [`interval_for`]).
     pub fn new(execution_id: ExecutionId, log: Vec<LogEntry>, responses: Vec<JoinSetResponse>) -> Replay {
         Replay::from_interleaved(execution_id, interleave(log, responses))
     }
@@ -63,7 +76,12 @@ impl Replay {
 
     /// Replays steps already interleaved (see [`super::Interleaving`]), with the default checkpoints.
     pub fn from_interleaved(execution_id: ExecutionId, steps: Vec<Step>) -> Replay {
-        let interval = DEFAULT_CHECKPOINT_INTERVAL.max(steps.len().div_ceil(MAX_CHECKPOINTS));
+        let interval = interval_for(steps.len());
+        Replay::from_steps(execution_id, steps, interval)
+    }
+
+    #[doc(hidden)]
+    pub fn from_interleaved_with(execution_id: ExecutionId, steps: Vec<Step>, interval: usize) -> Replay {
         Replay::from_steps(execution_id, steps, interval)
     }
 
@@ -220,5 +238,20 @@ impl Replay {
             folder.apply(&mut state, i);
         }
         state
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_logs_space_their_checkpoints_further_apart() {
+        let checkpoints = |steps: usize| steps.div_ceil(interval_for(steps));
+        assert_eq!(interval_for(1_000), 256);
+        assert_eq!(interval_for(131_072), 256);
+        assert_eq!((interval_for(266_667), checkpoints(266_667)), (520, 513));
+        assert_eq!((interval_for(1_000_000), checkpoints(1_000_000)), (1024, 977));
+        assert_eq!((interval_for(8_000_000), checkpoints(8_000_000)), (1954, 4095));
     }
 }

@@ -205,11 +205,10 @@ impl Folder<'_> {
                 if result.is_ok()
                     && let Some(j) = js.and_then(|i| state.join_sets.get_mut(i))
                 {
-                    j.requests.push(Request {
-                        version,
-                        step,
-                        target: RequestTarget::Child(child_execution_id.clone()),
-                    });
+                    push_small(
+                        &mut j.requests,
+                        Request { version, step, target: RequestTarget::Child(child_execution_id.clone()) },
+                    );
                 }
             }
             JoinSetRequest::DelayRequest { delay_id, expires_at, schedule_at, paused } => {
@@ -241,7 +240,10 @@ impl Folder<'_> {
                 });
                 self.index.record_delay(delay_id, position);
                 if let Some(j) = js.and_then(|i| state.join_sets.get_mut(i)) {
-                    j.requests.push(Request { version, step, target: RequestTarget::Delay(delay_id.clone()) });
+                    push_small(
+                        &mut j.requests,
+                        Request { version, step, target: RequestTarget::Delay(delay_id.clone()) },
+                    );
                 }
             }
         }
@@ -454,7 +456,7 @@ impl Folder<'_> {
             }
         };
         let Some(j) = state.join_sets.get_mut(js) else { return };
-        j.arrivals.push(Arrival { step, at: response.created_at, response: position, target });
+        push_small(&mut j.arrivals, Arrival { step, at: response.created_at, response: position, target });
         let slot = j.arrivals.len() - 1;
         let awaited = slot < j.consumed;
         let unblocks = slot < j.join_next_rows;
@@ -474,6 +476,15 @@ impl Folder<'_> {
 
 fn push_await(state: &mut ReplayState, js: usize, version: u64, step: usize, kind: AwaitKind, slot: Option<usize>) {
     if let Some(j) = state.join_sets.get_mut(js) {
-        j.awaits.push(Await { version, step, kind, slot, received_step: None });
+        push_small(&mut j.awaits, Await { version, step, kind, slot, received_step: None });
     }
+}
+
+/// `Vec::push` growing 1, 2, 4, … instead of starting at 4: most join sets hold one request, one
+/// arrival and one wait, and a long execution has tens of thousands of join sets.
+fn push_small<T>(v: &mut Vec<T>, value: T) {
+    if v.len() == v.capacity() {
+        v.reserve_exact(v.len().max(1));
+    }
+    v.push(value);
 }

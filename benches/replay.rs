@@ -184,6 +184,41 @@ fn main() {
         report.findings.len()
     );
 
+    // The floor: the same log rows read with a bare scan and nothing done with them, in table
+    // (rowid) order and in the (execution_id, version) order the replay reads them in.
+    for (order, sql) in [
+        ("table order", "SELECT execution_id, version, created_at, variant, json_value FROM t_execution_log"),
+        (
+            "ID order",
+            "SELECT execution_id, version, created_at, variant, json_value FROM t_execution_log ORDER BY execution_id, version",
+        ),
+    ] {
+        let conn = Connection::open_with_flags(&many, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY).unwrap();
+        let mut times = Vec::new();
+        let mut rows = 0u64;
+        for _ in 0..3 {
+            let started = Instant::now();
+            let (mut n, mut bytes) = (0u64, 0usize);
+            let mut stmt = conn.prepare(sql).unwrap();
+            let mut query = stmt.query([]).unwrap();
+            while let Some(row) = query.next().unwrap() {
+                for i in [0, 2, 3, 4] {
+                    bytes += row.get_ref(i).unwrap().as_bytes().map_or(0, <[u8]>::len);
+                }
+                n += 1;
+            }
+            std::hint::black_box(bytes);
+            times.push(started.elapsed());
+            rows = n;
+        }
+        let floor = median(times);
+        println!(
+            "  floor, a bare scan of the same {rows} log rows in {order} (one thread): {} (median of 3); replay / floor = {:.1}x",
+            ms(floor),
+            whole.as_secs_f64() / floor.as_secs_f64()
+        );
+    }
+
     // 2. Opening the long execution: read its rows, fold once with checkpoints.
     let db = ObeliskDb::open(&long).unwrap();
     let mut times = Vec::new();

@@ -158,5 +158,13 @@ mod tests {
         assert_eq!((json["step"].as_str(), json["type"].as_str()), (Some("response"), Some("delay_finished")));
         assert_eq!(serde_json::to_value(&steps[0]).unwrap_or_default()["step"], "event");
         assert!(interleave(Vec::new(), Vec::new()).is_empty());
+        // Row by row (a database log as it is read) gives the same order.
+        let mut rows = Interleaving::new(4, vec![response(1, 5), response(2, 30), response(3, 40), response(4, 35)]);
+        for e in [entry(0, 10), entry(1, 20), entry(2, 30), entry(3, 30)] {
+            rows.push(e);
+        }
+        assert_eq!(shape(&rows.finish()), "v0 r1 v1 r2 v2 v3 r3 r4");
+        // Responses without any log row are still steps.
+        assert_eq!(shape(&interleave(Vec::new(), vec![response(1, 5), response(2, 3)])), "r1 r2");
     }
 }

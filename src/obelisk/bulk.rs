@@ -42,6 +42,21 @@ pub struct ExecutionRows {
     pub responses: Vec<JoinSetResponse>,
 }
 
+/// What [`ObeliskDb::visit_range`] hands over, in execution-ID order: each execution with its
+/// responses, then its log entries by version.
+#[derive(Debug)]
+pub enum RangeItem {
+    Execution { id: ExecutionId, responses: Vec<JoinSetResponse> },
+    Entry(LogEntry),
+}
+
+/// One execution's responses with its ID as SQLite orders it.
+struct ResponseGroup {
+    id_text: String,
+    id: ExecutionId,
+    responses: Vec<JoinSetResponse>,
+}
+
 impl ObeliskDb {
     /// Ranges of whole executions with about `max_rows` log rows each (counted from
     /// `t_state.corresponding_version`), together covering every execution ID.
@@ -72,14 +87,29 @@ impl ObeliskDb {
         Ok(ranges)
     }
 
-    /// Logs and responses of every execution with log rows in `range`, ordered by ID (two queries).
+    /// Logs and responses of every execution with log rows or responses in `range`, ordered by
+    /// ID (two queries).
     pub fn load_range(&self, range: &IdRange) -> Result<Vec<ExecutionRows>, ObeliskError> {
-        let (condition, params) = range.condition("execution_id");
         let mut out: Vec<ExecutionRows> = Vec::new();
+        self.visit_range(range, |item| match item {
+            RangeItem::Execution { id, responses } => out.push(ExecutionRows { id, log: Vec::new(), responses }),
+            RangeItem::Entry(entry) => {
+                if let Some(last) = out.last_mut() {
+                    last.log.push(entry);
+                }
+            }
+        })?;
+        Ok(out)
+    }
+
+    /// Hands every execution of `range` (with log rows or responses) to `visit` in ID order: the
+    /// execution and its responses, then its log entries one by one, each decoded as it is read
+    /// (a long log is never held here). Responses are read first, in one query.
+    pub fn visit_range(&self, range: &IdRange, mut visit: impl FnMut(RangeItem)) -> Result<(), ObeliskError> {
+        let mut groups = self.range_responses(range)?.into_iter().peekable();
         let mut current_text = String::new();
-        let mut failed: Option<ObeliskError> = None;
-        // Rows are decoded as they are read, from borrowed column text (no copies per row).
-        self.query(
+        let (condition, params) = range.condition("execution_id");
+        self.for_each_row(
             &format!(
                 "SELECT execution_id, version, created_at, variant, json_value FROM t_execution_log
                  WHERE {condition} ORDER BY execution_id, version"
@@ -87,56 +117,38 @@ impl ObeliskDb {
             rusqlite::params_from_iter(&params),
             "reading execution logs",
             |r| {
-                if failed.is_none()
-                    && let Err(e) = self.add_log_row(r, &mut out, &mut current_text)?
-                {
-                    failed = Some(e);
-                }
-                Ok(())
+                let id = text(r, 0)?;
+                let version: i64 = r.get(1)?;
+                let (created_at, variant, json) = (text(r, 2)?, text(r, 3)?, text(r, 4)?);
+                Ok((|| {
+                    if current_text.is_empty() || id != current_text.as_str() {
+                        // Executions with responses and no log rows come in their place.
+                        while let Some(group) = groups.next_if(|g| g.id_text.as_str() < id) {
+                            visit(RangeItem::Execution { id: group.id, responses: group.responses });
+                        }
+                        let responses = groups.next_if(|g| g.id_text == id).map(|g| g.responses).unwrap_or_default();
+                        id.clone_into(&mut current_text);
+                        let id = self.parse(id, "t_execution_log.execution_id")?;
+                        visit(RangeItem::Execution { id, responses });
+                    }
+                    let at = format_args!("t_execution_log {id} v{version}");
+                    visit(RangeItem::Entry(LogEntry {
+                        version: self.unsigned(version, at)?,
+                        created_at: self.time(created_at, at)?,
+                        event: Event::decode(variant, json),
+                    }));
+                    Ok(true)
+                })())
             },
         )?;
-        if let Some(e) = failed {
-            return Err(e);
+        for group in groups {
+            visit(RangeItem::Execution { id: group.id, responses: group.responses });
         }
-        self.attach_responses(range, &mut out)?;
-        Ok(out)
+        Ok(())
     }
 
-    /// Decodes one log row into `out` (a new execution when the ID changes). SQLite errors are
-    /// the outer result, data errors the inner one.
-    fn add_log_row(
-        &self,
-        r: &rusqlite::Row<'_>,
-        out: &mut Vec<ExecutionRows>,
-        current_text: &mut String,
-    ) -> rusqlite::Result<Result<(), ObeliskError>> {
-        let id = text(r, 0)?;
-        let version: i64 = r.get(1)?;
-        let (created_at, variant, json) = (text(r, 2)?, text(r, 3)?, text(r, 4)?);
-        Ok((|| {
-            if out.is_empty() || id != current_text.as_str() {
-                out.push(ExecutionRows {
-                    id: self.parse(id, "t_execution_log.execution_id")?,
-                    log: Vec::new(),
-                    responses: Vec::new(),
-                });
-                id.clone_into(current_text);
-            }
-            let entry = LogEntry {
-                version: self.unsigned(version, format_args!("t_execution_log {id} v{version}"))?,
-                created_at: self.time(created_at, format_args!("t_execution_log {id} v{version}"))?,
-                event: Event::decode(variant, json),
-            };
-            if let Some(last) = out.last_mut() {
-                last.log.push(entry);
-            }
-            Ok(())
-        })())
-    }
-
-    /// Reads the responses of `range` and appends each to its execution in `out` (responses of
-    /// an execution without log rows get an entry of their own).
-    fn attach_responses(&self, range: &IdRange, out: &mut Vec<ExecutionRows>) -> Result<(), ObeliskError> {
+    /// The responses of `range`, grouped by execution in ID order.
+    fn range_responses(&self, range: &IdRange) -> Result<Vec<ResponseGroup>, ObeliskError> {
         let has_seq = self.schema().has_column("t_join_set_response", "seq");
         let (condition, params) = range.condition("r.execution_id");
         let sql = format!(
@@ -144,28 +156,24 @@ impl ObeliskDb {
             columns = RESPONSE_COLUMNS.replace("{seq}", if has_seq { "r.seq" } else { "NULL" }),
             order = if has_seq { "r.seq, r.id" } else { "r.id" },
         );
-        let rows: Vec<(String, ResponseRow)> =
-            self.query(&sql, rusqlite::params_from_iter(&params), "reading join set responses", |r| {
-                Ok((r.get(0)?, response_row(r, 1)?))
-            })?;
-        let mut position = 0;
-        let mut position_text = out.first().map(|e| e.id.to_string());
-        for (owner, row) in rows {
-            let id: ExecutionId = self.parse(&owner, "t_join_set_response.execution_id")?;
-            while position_text.as_ref().is_some_and(|t| *t < owner) {
-                position += 1;
-                position_text = out.get(position).map(|e| e.id.to_string());
-            }
-            if out.get(position).is_none_or(|e| e.id != id) {
-                position_text = Some(owner.clone());
-                out.insert(position, ExecutionRows { id, log: Vec::new(), responses: Vec::new() });
-            }
-            let response = self.response(row)?;
-            if let Some(e) = out.get_mut(position) {
-                e.responses.push(response);
-            }
-        }
-        Ok(())
+        // Each row is decoded as it is read: the rows are never held twice.
+        let mut groups: Vec<ResponseGroup> = Vec::new();
+        self.for_each_row(&sql, rusqlite::params_from_iter(&params), "reading join set responses", |r| {
+            let owner = text(r, 0)?;
+            let row: ResponseRow = response_row(r, 1)?;
+            Ok((|| {
+                let response = self.response(row)?;
+                match groups.last_mut() {
+                    Some(group) if group.id_text == owner => group.responses.push(response),
+                    _ => {
+                        let id = self.parse(owner, "t_join_set_response.execution_id")?;
+                        groups.push(ResponseGroup { id_text: owner.to_owned(), id, responses: vec![response] });
+                    }
+                }
+                Ok(true)
+            })())
+        })?;
+        Ok(groups)
     }
 }
 

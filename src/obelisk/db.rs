@@ -154,7 +154,7 @@ fn connect(
     // the whole file counted in the RSS of every connection (1.45 GB of a `check` of a 740 MB
     // database with two workers; with this it stays within the check's 128 MB bound).
     let _ = conn.pragma_update(None, "mmap_size", 0i64);
-    let _ = conn.pragma_update(None, "cache_size", -8_192i64);
+    let _ = conn.pragma_update(None, "cache_size", -2_048i64);
     let schema = Schema::detect(&conn, display, warnings)?;
     Ok((conn, schema))
 }

@@ -38,7 +38,7 @@ mod time;
 pub(crate) mod test_support;
 
 pub use backtraces::{Backtrace, ComponentSource, Frame, FrameSymbol, find_source};
-pub use bulk::{ExecutionRows, IdRange};
+pub use bulk::{ExecutionRows, IdRange, RangeItem};
 pub use component::{ComponentId, ComponentType, ContentDigest};
 pub use db::{ObeliskDb, is_sqlite_file};
 pub use delays::PendingDelay;

@@ -12,11 +12,10 @@ use serde::Serialize;
 
 use super::check_links::{AllLinks, Expectation, Facts, Links, finding};
 use super::compare::compare_with_t_state;
-use super::engine::Replay;
 use super::error::ReplayError;
 use super::finding::{Finding, FindingKind};
-use super::step::Step;
-use crate::obelisk::{DelayId, Event, ExecutionId, ExecutionRows, ExecutionSummary, ObeliskDb, ResponseKind};
+use super::fold_as_read::{FoldAsRead, Folded};
+use crate::obelisk::{DelayId, Event, ExecutionId, ExecutionSummary, IdRange, LogEntry, ObeliskDb, RangeItem};
 
 /// Log rows read per range query.
 const ROWS_PER_RANGE: u64 = 4_000;
@@ -66,7 +65,7 @@ pub fn check_database(db: &ObeliskDb) -> Result<CheckReport, ReplayError> {
         checker.links.names.executions.reserve(share);
         checker.links.facts.reserve(share);
         while let Some(range) = ranges.get(next.fetch_add(1, Ordering::Relaxed)) {
-            checker.add_range(db.load_range(range)?, db.t_state_summaries(range)?);
+            checker.add_range(db, range)?;
         }
         Ok(checker)
     };
@@ -114,16 +113,38 @@ struct Checker {
 }
 
 impl Checker {
-    /// Replays the executions of one ID range and compares them with the range's `t_state` rows.
-    fn add_range(&mut self, executions: Vec<ExecutionRows>, summaries: Vec<ExecutionSummary>) {
+    /// Replays the executions of one ID range, read row by row, and compares them with the
+    /// range's `t_state` rows.
+    fn add_range(&mut self, db: &ObeliskDb, range: &IdRange) -> Result<(), ReplayError> {
+        let summaries = db.t_state_summaries(range)?;
         let by_id: FxHashMap<&ExecutionId, usize> = summaries.iter().enumerate().map(|(i, s)| (&s.id, i)).collect();
         let mut matched = vec![false; summaries.len()];
-        for rows in executions {
-            let summary = by_id.get(&rows.id).map(|&i| {
-                matched[i] = true;
-                &summaries[i]
-            });
-            self.add(rows, summary);
+        let mut current: Option<Reading> = None;
+        db.visit_range(range, |item| match item {
+            RangeItem::Execution { id, responses } => {
+                let summary = by_id.get(&id).copied();
+                if let Some(i) = summary {
+                    matched[i] = true;
+                }
+                let next = Reading {
+                    me: self.links.execution(&id),
+                    fold: FoldAsRead::new(id, responses),
+                    facts: Facts::default(),
+                    summary,
+                };
+                if let Some(done) = current.replace(next) {
+                    self.add(done, &summaries);
+                }
+            }
+            RangeItem::Entry(entry) => {
+                if let Some(reading) = current.as_mut() {
+                    self.observe(reading, &entry);
+                    reading.fold.push(entry);
+                }
+            }
+        })?;
+        if let Some(done) = current.take() {
+            self.add(done, &summaries);
         }
         for (summary, _) in summaries.iter().zip(matched).filter(|(_, matched)| !matched) {
             self.findings.push(finding(
@@ -138,33 +159,34 @@ impl Checker {
             let n = self.links.execution_owned(summary.id);
             self.links.tombstoned.insert(n);
         }
+        Ok(())
     }
 
-    fn add(&mut self, rows: ExecutionRows, summary: Option<&ExecutionSummary>) {
-        let me = self.links.execution(&rows.id);
-        let facts = self.facts_of(&rows);
-        let replay = Replay::without_checkpoints(rows.id, rows.log, rows.responses);
+    /// Folds an execution read in full and compares it with its `t_state` row.
+    fn add(&mut self, reading: Reading, summaries: &[ExecutionSummary]) {
+        let Reading { me, fold, facts, summary } = reading;
+        let mut folded = fold.finish();
         self.executions += 1;
-        self.events += replay.event_count();
-        self.responses += replay.response_count();
-        self.findings.extend(replay.findings().iter().cloned());
-        match summary {
-            Some(summary) => self.findings.extend(compare_with_t_state(replay.final_state(), summary)),
+        self.events += folded.events;
+        self.responses += folded.responses;
+        self.findings.append(&mut folded.findings);
+        match summary.and_then(|i| summaries.get(i)) {
+            Some(summary) => self.findings.extend(compare_with_t_state(&folded.final_state, summary)),
             None => self.findings.push(finding(
-                replay.execution_id(),
+                &folded.final_state.execution_id,
                 None,
                 None,
                 FindingKind::StateMismatch,
                 "log rows without a t_state row".into(),
             )),
         }
-        self.expect(me, &replay);
+        self.expect(me, &folded);
         self.links.facts[me as usize] = Some(facts);
     }
 
-    /// Records what `replay` (execution number `me`) says about other executions and timers.
-    fn expect(&mut self, me: u32, replay: &Replay) {
-        let state = replay.final_state();
+    /// Records what `folded` (execution number `me`) says about other executions and timers.
+    fn expect(&mut self, me: u32, folded: &Folded) {
+        let state = &folded.final_state;
         let links = &mut self.links;
         for child in state.children.iter().filter(|c| c.request_error.is_none()) {
             let expectation = Expectation::Child {
@@ -177,19 +199,15 @@ impl Checker {
             };
             links.expectations.push(expectation);
         }
-        for (step, s) in replay.steps().iter().enumerate() {
-            if let Step::Response(r) = s
-                && let ResponseKind::ChildExecutionFinished { child_execution_id, finished_version, result } = &r.kind
-            {
-                let expectation = Expectation::Response {
-                    parent: me,
-                    step,
-                    child: links.execution(child_execution_id),
-                    finished_version: *finished_version,
-                    readable: result.is_some(),
-                };
-                links.expectations.push(expectation);
-            }
+        for finished in &folded.children_finished {
+            let expectation = Expectation::Response {
+                parent: me,
+                step: finished.step,
+                child: links.execution(&finished.child),
+                finished_version: finished.finished_version,
+                readable: finished.readable,
+            };
+            links.expectations.push(expectation);
         }
         for s in state.scheduled.iter().filter(|s| s.error.is_none()) {
             let id = links.execution(&s.execution_id);
@@ -207,26 +225,31 @@ impl Checker {
         }
     }
 
-    /// What the log of `rows` says about its execution, in this worker's names.
-    fn facts_of(&mut self, rows: &ExecutionRows) -> Facts {
-        let created = rows.log.first().and_then(|e| match &e.event {
-            Event::Created(c) => Some(c),
-            _ => None,
-        });
-        let finished_version = rows.log.iter().rev().find(|e| matches!(e.event, Event::Finished(_))).map(|e| e.version);
-        let Some(created) = created else {
-            return Facts { finished_version, ..Facts::default() };
-        };
-        Facts {
-            parent: created
-                .parent
-                .as_ref()
-                .map(|(p, js)| (self.links.execution(p), self.links.names.join_sets.number(js))),
-            ffqn: Some(self.links.names.ffqns.number(&created.ffqn)),
-            scheduled_by: created.scheduled_by.as_ref().map(|by| self.links.execution(by)),
-            finished_version,
+    /// Adds what `entry` says about its own execution to the facts being read: its parent,
+    /// function and scheduler (when the log starts with `created`) and its finished version.
+    fn observe(&mut self, reading: &mut Reading, entry: &LogEntry) {
+        match &entry.event {
+            Event::Created(created) if reading.fold.events() == 0 => {
+                let links = &mut self.links;
+                reading.facts.parent =
+                    created.parent.as_ref().map(|(p, js)| (links.execution(p), links.names.join_sets.number(js)));
+                reading.facts.ffqn = Some(links.names.ffqns.number(&created.ffqn));
+                reading.facts.scheduled_by = created.scheduled_by.as_ref().map(|by| links.execution(by));
+            }
+            Event::Finished(_) => reading.facts.finished_version = Some(entry.version),
+            _ => {}
         }
     }
+}
+
+/// An execution being read: its fold so far and what its log says about it.
+struct Reading {
+    /// Its number in this worker's names.
+    me: u32,
+    fold: FoldAsRead,
+    facts: Facts,
+    /// Its `t_state` row, by position in the range's summaries.
+    summary: Option<usize>,
 }
 
 /// The workers' parts, checked against each other at the end.

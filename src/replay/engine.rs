@@ -55,15 +55,6 @@ impl Replay {
         Replay::from_interleaved(execution_id, interleave(log, responses))
     }
 
-    /// Replays without checkpoints (whole-database checks: only the final state and findings).
-    pub fn without_checkpoints(
-        execution_id: ExecutionId,
-        log: Vec<LogEntry>,
-        responses: Vec<JoinSetResponse>,
-    ) -> Replay {
-        Replay::with_interval(execution_id, log, responses, usize::MAX)
-    }
-
     /// Replays with a checkpoint every `interval` steps (at least 1).
     pub fn with_interval(
         execution_id: ExecutionId,

@@ -7,11 +7,31 @@ use super::finding::{FindingKind, FindingSink};
 use super::lookup::Index;
 use super::state::{ReplayState, UpgradeRecord};
 use super::step::Step;
-use crate::obelisk::{Event, ExecutionState, LastLock, Lifecycle, LogEntry, RetVal, UpgradeOutcome};
+use crate::obelisk::{Event, ExecutionState, LastLock, Lifecycle, LogEntry, ResponseKind, RetVal, UpgradeOutcome};
+
+/// The steps a fold reads: the one being applied, and earlier responses (a `join_next` takes
+/// the value of the response it consumes).
+pub(crate) trait Steps {
+    fn step(&self, index: usize) -> Option<&Step>;
+
+    /// What the response at step `index` carries, for the `join_next` that consumes it (once).
+    fn response_kind(&self, index: usize) -> Option<ResponseKind> {
+        match self.step(index) {
+            Some(Step::Response(r)) => Some(r.kind.clone()),
+            _ => None,
+        }
+    }
+}
+
+impl Steps for Vec<Step> {
+    fn step(&self, index: usize) -> Option<&Step> {
+        self.get(index)
+    }
+}
 
 /// Applies steps of one execution.
 pub(crate) struct Folder<'a> {
-    pub(crate) steps: &'a [Step],
+    pub(crate) steps: &'a dyn Steps,
     pub(crate) index: Index<'a>,
     pub(crate) findings: &'a mut FindingSink,
 }
@@ -19,7 +39,13 @@ pub(crate) struct Folder<'a> {
 impl Folder<'_> {
     /// Applies `steps[step]` to `state` (which must hold steps `..step`).
     pub(crate) fn apply(&mut self, state: &mut ReplayState, step: usize) {
-        let Some(current) = self.steps.get(step) else { return };
+        if let Some(current) = self.steps.step(step) {
+            self.apply_step(state, step, current);
+        }
+    }
+
+    /// Applies `current`, step number `step`, to `state` (which must hold steps `..step`).
+    pub(crate) fn apply_step(&mut self, state: &mut ReplayState, step: usize, current: &Step) {
         state.received = None;
         state.steps_applied = step + 1;
         state.at = Some(current.at());

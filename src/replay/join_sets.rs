@@ -16,7 +16,6 @@ use super::state::{
     Arrival, Await, AwaitKind, ChildState, DelayState, JoinSetState, JoinSetStatus, PersistedRecord, Received,
     ReplayState, Request, RequestTarget, ScheduledExecution, Waiting,
 };
-use super::step::Step;
 use crate::obelisk::{
     ExecutionState, HistoryEvent, JoinNextTryOutcome, JoinSetId, JoinSetKind, JoinSetRequest, JoinSetResponse,
     ResponseKind,
@@ -391,10 +390,7 @@ impl Folder<'_> {
         if state.waiting.as_ref().is_some_and(|w| w.join_set_id == join_set_id && w.version == await_version) {
             state.waiting = None;
         }
-        let value = match self.steps.get(arrival.step) {
-            Some(Step::Response(r)) => r.kind.clone(),
-            _ => return,
-        };
+        let Some(value) = self.steps.response_kind(arrival.step) else { return };
         state.received = Some(Received { join_set_id, await_version, await_kind, response: arrival.response, value });
     }
 

@@ -20,6 +20,7 @@ mod error;
 pub mod export;
 mod finding;
 mod fold;
+mod fold_as_read;
 mod join_sets;
 mod lookup;
 mod shared_vec;

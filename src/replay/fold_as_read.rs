@@ -68,13 +68,15 @@ impl FoldAsRead {
     /// A fold of `id` with its `responses` in arrival order.
     pub(crate) fn new(id: ExecutionId, mut responses: Vec<JoinSetResponse>) -> FoldAsRead {
         responses.reverse();
+        let children_finished =
+            responses.iter().filter(|r| matches!(r.kind, ResponseKind::ChildExecutionFinished { .. })).count();
         FoldAsRead {
             state: ReplayState::initial(id),
             lookup: Lookup::default(),
             sink: FindingSink::collecting(),
             pending: responses,
             unconsumed: Unconsumed::default(),
-            children_finished: Vec::new(),
+            children_finished: Vec::with_capacity(children_finished),
             steps: 0,
             events: 0,
             responses: 0,
@@ -119,9 +121,12 @@ impl FoldAsRead {
         self.responses += 1;
         let step = self.steps;
         if let ResponseKind::ChildExecutionFinished { child_execution_id, finished_version, result } = &response.kind {
+            // The ID the state holds, when the child was requested: its text is shared.
+            let requested = self.lookup.child(child_execution_id).and_then(|i| self.state.children.get(i));
+            let child = requested.map_or_else(|| child_execution_id.clone(), |c| c.id.clone());
             self.children_finished.push(ChildFinished {
                 step,
-                child: child_execution_id.clone(),
+                child,
                 finished_version: *finished_version,
                 readable: result.is_some(),
             });

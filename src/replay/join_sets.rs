@@ -186,9 +186,11 @@ impl Folder<'_> {
                     return;
                 }
                 let position = state.children.len();
+                // The join set's own ID, so that its text is shared rather than one more copy.
+                let join_set_id = js.and_then(|i| state.join_sets.get(i)).map_or_else(|| id.clone(), |j| j.id.clone());
                 state.children.push(ChildState {
                     id: child_execution_id.clone(),
-                    join_set_id: id.clone(),
+                    join_set_id,
                     ffqn: target_ffqn.clone(),
                     requested_version: version,
                     requested_step: step,

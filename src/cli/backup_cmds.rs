@@ -14,7 +14,7 @@ use crate::litestream::catalog::{self, Catalog, Times};
 use crate::litestream::plan::{self, RestoreTarget};
 use crate::litestream::progress::NoProgress;
 use crate::litestream::restore::{self, IntegrityCheck, RestoreOptions};
-use crate::litestream::{Cancel, tenants, verify};
+use crate::litestream::{Cancel, fetch, tenants, verify};
 use crate::storage::parse_address;
 
 /// `chronoscope backups`.
@@ -50,6 +50,8 @@ pub struct RestoreCmd {
     pub quick_check: bool,
     pub concurrency: usize,
     pub no_progress: bool,
+    /// Download and discard (a benchmark's floor).
+    pub fetch_only: bool,
 }
 
 /// `chronoscope restore`.
@@ -70,6 +72,14 @@ pub fn restore(replica: &ReplicaArgs, target: &TargetArgs, cmd: &RestoreCmd, can
         if let Some(note) = &past_the_end {
             eprintln!("note: {note}");
         }
+        return Ok(ExitCode::SUCCESS);
+    }
+    if cmd.fetch_only {
+        let started = std::time::Instant::now();
+        let store = opened.store.cancellable(cancel);
+        let read = fetch::discard_all(store.as_ref(), &plan.keys(), cmd.concurrency, cancel)?;
+        let secs = started.elapsed().as_secs_f64();
+        println!("fetched and discarded {} objects, {read} bytes ({}) in {secs:.2}s", plan.objects(), bytes(read));
         return Ok(ExitCode::SUCCESS);
     }
     let Some(output) = cmd.output.clone() else { anyhow::bail!("restore needs -o OUTPUT (or --cache)") };

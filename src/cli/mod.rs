@@ -58,7 +58,7 @@ pub enum Command {
         #[command(flatten)]
         replica: ReplicaArgs,
         /// Output database file (written to a temp file first, renamed after verification).
-        #[arg(short, long, required_unless_present = "cache", conflicts_with = "cache")]
+        #[arg(short, long, required_unless_present_any = ["cache", "dry_run", "fetch_only"], conflicts_with = "cache")]
         output: Option<PathBuf>,
         /// Restore into the restore cache instead (the latest point is refreshed incrementally:
         /// only the LTX files above the cached TXID are read) and print the cached file's path.
@@ -83,6 +83,10 @@ pub enum Command {
         concurrency: usize,
         #[arg(long)]
         no_progress: bool,
+        /// Download the objects the restore would read, with the same client and concurrency,
+        /// and discard them; nothing is written (the floor `scripts/bench-restore.sh` prints).
+        #[arg(long, hide = true, conflicts_with_all = ["cache", "dry_run"])]
+        fetch_only: bool,
     },
     /// Read every object of a replica and check every checksum and the chain.
     Verify {
@@ -293,9 +297,18 @@ fn run_command(command: Command) -> Result<ExitCode> {
             quick_check,
             concurrency,
             no_progress,
+            fetch_only,
         } => {
-            let opts =
-                backup_cmds::RestoreCmd { output, dry_run, json, overwrite, quick_check, concurrency, no_progress };
+            let opts = backup_cmds::RestoreCmd {
+                output,
+                dry_run,
+                json,
+                overwrite,
+                quick_check,
+                concurrency,
+                no_progress,
+                fetch_only,
+            };
             if cache && !dry_run {
                 cache_cmds::restore_into_cache(&replica, &target, json, no_progress, &cancel)
             } else {

@@ -166,6 +166,36 @@ pub fn for_each_in_order(
     })
 }
 
+/// Downloads `keys` with `concurrency` workers, as [`for_each_in_order`] does, and discards the
+/// bytes: the floor a restore through the same client is measured against. Returns the bytes read.
+pub fn discard_all(
+    store: &dyn ReplicaStore,
+    keys: &[(String, u64)],
+    concurrency: usize,
+    cancel: &Cancel,
+) -> Result<u64, RestoreError> {
+    let next = AtomicUsize::new(0);
+    let total = AtomicU64::new(0);
+    std::thread::scope(|s| {
+        let workers: Vec<_> = (0..concurrency.max(1).min(keys.len()))
+            .map(|_| {
+                s.spawn(|| -> Result<(), RestoreError> {
+                    while let Some((key, _)) = keys.get(next.fetch_add(1, Ordering::SeqCst)) {
+                        cancel.check()?;
+                        let mut reader = store.open(key)?;
+                        let n = std::io::copy(&mut reader, &mut std::io::sink())
+                            .map_err(|e| RestoreError::Store(crate::storage::StoreError::io(key.clone(), e)))?;
+                        total.fetch_add(n, Ordering::SeqCst);
+                    }
+                    Ok(())
+                })
+            })
+            .collect();
+        workers.into_iter().try_for_each(|w| w.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
+    })?;
+    Ok(total.into_inner())
+}
+
 fn fetch(
     store: &dyn ReplicaStore,
     (key, size): &(String, u64),

@@ -52,6 +52,16 @@ impl Plan {
         }
     }
 
+    /// The stored objects to read, in order, with their sizes.
+    pub fn keys(&self) -> Vec<(String, u64)> {
+        match self {
+            Plan::V5 { files, .. } => files.iter().map(|f| (f.key.clone(), f.size)).collect(),
+            Plan::V3(p) => std::iter::once((p.snapshot.key.clone(), p.snapshot.size))
+                .chain(p.segments.iter().map(|s| (s.key.clone(), s.size)))
+                .collect(),
+        }
+    }
+
     /// Number of stored objects to read.
     pub fn objects(&self) -> usize {
         match self {

@@ -211,3 +211,37 @@ fn assert_no_litestream_either(moto: &Moto, out: &Path) {
     assert!(!o.status.success(), "litestream restored from a missing bucket: {}", cli::describe(&o));
     assert!(!out.exists());
 }
+
+/// The hidden `restore --fetch-only` (the GET floor of `scripts/bench-restore.sh`) downloads
+/// exactly the objects and bytes the restore plan reads, v0.5 and v0.3, and writes nothing.
+#[test]
+fn fetch_only_downloads_what_the_restore_reads_and_writes_nothing() {
+    let moto = Moto::start();
+    fixtures::upload_s3dump(&moto);
+    for replica in ["s3://ls5/db", "s3://ls3/db"] {
+        let plan = cli::stdout_json(&cli::chronoscope(with_s3(&moto, ["restore", replica, "--dry-run", "--json"])));
+        let sizes: Vec<u64> = match plan["format"].as_str() {
+            Some("v0.5") => {
+                plan["files"].as_array().expect("files").iter().map(|f| f["size"].as_u64().unwrap()).collect()
+            }
+            Some("v0.3") => std::iter::once(&plan["snapshot"])
+                .chain(plan["segments"].as_array().expect("segments"))
+                .map(|o| o["size"].as_u64().unwrap())
+                .collect(),
+            other => panic!("{replica}: plan format {other:?}: {plan}"),
+        };
+        assert!(sizes.len() > 1, "{replica}: {plan}");
+        let cwd = tempfile::tempdir().expect("tmp");
+        let out = cli::chronoscope_cmd()
+            .current_dir(cwd.path())
+            .args(with_s3(&moto, ["restore", replica, "--fetch-only"]))
+            .output()
+            .expect("run chronoscope");
+        assert!(out.status.success(), "{replica}: {}", cli::describe(&out));
+        let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+        let want = format!("fetched and discarded {} objects, {} bytes (", sizes.len(), sizes.iter().sum::<u64>());
+        assert!(stdout.starts_with(&want), "{replica}: `{stdout}` does not start with `{want}`");
+        let left: Vec<_> = std::fs::read_dir(cwd.path()).expect("read cwd").collect();
+        assert!(left.is_empty(), "{replica}: --fetch-only wrote {left:?}");
+    }
+}

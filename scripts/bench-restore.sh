@@ -22,7 +22,12 @@
 #   BENCH_DIR=/tmp/chronoscope-bench   work dir (replica cache + outputs)
 #   BENCH_FRESH=1         rebuild the database and replicas even if cached
 #   BENCH_SKIP_BUILD=1    use the existing target/release/chronoscope (no cargo build)
-#   BENCH_VARIANTS="ls-none cs-full ls-full cs-quick ls-quick"   subset/order of the timed variants
+#   BENCH_VARIANTS="ls-none cs-full ls-full cs-quick ls-quick floor"   subset/order of the timed variants
+#
+# The floor of each replica, timed like the restores: for the folder, reading the LTX files the
+# restore plan names and writing the restored database once (`cat` + `cp` + `sync`); for S3,
+# downloading the same objects with chronoscope's own S3 client and concurrency and discarding
+# them (`chronoscope restore --fetch-only`).
 # Progress goes to stderr; the report goes to stdout.
 set -euo pipefail
 
@@ -32,7 +37,7 @@ cd "$ROOT"
 DB_MB="${BENCH_DB_MB:-256}"
 RUNS="${BENCH_RUNS:-5}"
 BENCH_DIR="${BENCH_DIR:-/tmp/chronoscope-bench}"
-VARIANTS="${BENCH_VARIANTS:-ls-none cs-full ls-full cs-quick ls-quick}"
+VARIANTS="${BENCH_VARIANTS:-ls-none cs-full ls-full cs-quick ls-quick floor}"
 CACHE="$BENCH_DIR/replica-${DB_MB}mb"
 OUT="$BENCH_DIR/out"
 BUCKET="bench"
@@ -243,6 +248,13 @@ restore_cmd() { # $1 = replica, $2 = variant, $3 = output
   local url
   url="$(url_of "$1")"
   case "$2" in
+    floor)
+      if [ "$1" = file ]; then
+        echo sh "$OUT/floor.sh" "$OUT/file-reference.db" "$3" "${PLAN_FILES[@]}"
+      else
+        echo "$CS" restore "s3://$BUCKET/db" --endpoint "$ENDPOINT" --region us-east-1 --force-path-style --fetch-only
+      fi
+      ;;
     ls-none) echo "$LS" restore -o "$3" "$url" ;;
     ls-full) echo "$LS" restore -integrity-check full -o "$3" "$url" ;;
     ls-quick) echo "$LS" restore -integrity-check quick -o "$3" "$url" ;;
@@ -258,12 +270,27 @@ restore_cmd() { # $1 = replica, $2 = variant, $3 = output
   esac
 }
 
+# The folder's floor: read the planned files, write the database once. Args: REF OUT FILES...
+cat >"$OUT/floor.sh" <<'EOF'
+ref="$1" out="$2"
+shift 2
+cat "$@" >/dev/null && cp "$ref" "$out" && sync "$out"
+EOF
 for r in file s3; do
   ref="$OUT/$r-reference.db"
+  # Restore plan (what a latest-state restore reads), and for the folder the files it names.
+  plan="$("$LS" restore -dry-run -json -o "$OUT/plan.db" "$(url_of "$r")" 2>/dev/null || true)"
+  echo "$plan" >"$OUT/$r-plan.json"
+  mapfile -t PLAN_FILES < <("$PY" -c 'import json, sys
+for f in json.load(open(sys.argv[1]))["files"]: print("%s/ltx/%s/%s" % (sys.argv[2], f["level"], f["name"]))' "$OUT/$r-plan.json" "$CACHE/file/replica")
+  [ "$r" = s3 ] || [ "${#PLAN_FILES[@]}" -gt 0 ] || die "no plan files for the floor: $plan"
   for run in $(seq 1 "$RUNS"); do
     for v in $VARIANTS; do
       o="$OUT/$r-$v.db"
       rm -rf "$o" "$o"-* "$o".*
+      if [ "$v" = floor ] && [ ! -f "$ref" ]; then
+        continue # the folder's floor copies the first restore's output
+      fi
       read -r -a cmd <<<"$(restore_cmd "$r" "$v" "$o")" # paths contain no spaces
       sync
       cut -d' ' -f1 /proc/loadavg >>"$OUT/load.txt"
@@ -274,9 +301,12 @@ for r in file s3; do
       read -r wall rss usr sys < <(tail -n 1 "$OUT/time.txt")
       tool=litestream
       [ "${v%%-*}" = cs ] && tool=chronoscope
+      [ "$v" = floor ] && tool=floor
       printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$r" "$tool" "${v#*-}" "$run" "$wall" "$rss" "$usr" "$sys" >>"$RESULTS"
       log "$r run $run $v: ${wall}s, $((rss / 1024)) MB"
-      if [ ! -f "$ref" ]; then
+      if [ "$v" = floor ]; then
+        : # writes no restore of its own
+      elif [ ! -f "$ref" ]; then
         mv "$o" "$ref"
       elif ! cmp -s "$ref" "$o"; then
         IDENTICAL="NO ($r $v run $run differs: $(cmp "$ref" "$o" 2>&1 | head -n 1))"
@@ -285,9 +315,6 @@ for r in file s3; do
       rm -rf "$o" "$o"-* "$o".*
     done
   done
-  # Restore plan (what a latest-state restore reads).
-  plan="$("$LS" restore -dry-run -json -o "$OUT/plan.db" "$(url_of "$r")" 2>/dev/null || true)"
-  echo "$plan" >"$OUT/$r-plan.json"
 done
 
 # --- 4. report --------------------------------------------------------------------------------

@@ -371,8 +371,8 @@ def cmd_report(results_path, meta_path):
     print(f"  runs: {meta['runs']} per tool and variant, alternating; medians shown; outputs byte-identical (cmp): "
           f"{meta['identical']}")
     print()
-    hdr = ("replica", "integrity check", "litestream s", "chronoscope s", "ratio", "LS RSS MB", "CS RSS MB",
-           "LS cpu s", "CS cpu s")
+    hdr = ("replica", "integrity check", "litestream s", "chronoscope s", "ratio", "floor s", "CS/floor",
+           "LS RSS MB", "CS RSS MB", "LS cpu s", "CS cpu s")
     lines = []
     for rep in ("file", "s3"):
         for label, lsv, csv in rows:
@@ -380,8 +380,10 @@ def cmd_report(results_path, meta_path):
             lw, cw = med(ls, 0), med(cs, 0)
             lc = None if lw is None else med(ls, 2) + med(ls, 3)
             cc = None if cw is None else med(cs, 2) + med(cs, 3)
+            fw = med((rep, "floor", "floor"), 0)
             lines.append((rep, label, f(lw, ".2f"), f(cw, ".2f"),
                           "-" if lw is None or cw is None else f"{cw / lw:.2f}",
+                          f(fw, ".2f"), "-" if fw is None or cw is None or fw == 0 else f"{cw / fw:.1f}x",
                           f(med(ls, 1), ".0f"), f(med(cs, 1), ".0f"), f(lc, ".2f"), f(cc, ".2f")))
     widths = [max(len(str(x)) for x in col) for col in zip(hdr, *lines)]
     left = {0, 1}
@@ -397,6 +399,8 @@ def cmd_report(results_path, meta_path):
     print("ratio = chronoscope / litestream wall time (below 1.0 = chronoscope faster); RSS = peak resident set;")
     print("cpu = user + sys. Litestream checks nothing by default (-integrity-check none); chronoscope runs")
     print("PRAGMA integrity_check by default (--quick-check: quick_check). S3 = moto server on 127.0.0.1.")
+    print("floor: folder = read the planned LTX files and write the database once (cat + cp + sync); S3 = GET the")
+    print("planned objects with chronoscope's S3 client and concurrency and discard them (restore --fetch-only).")
 
 
 def main():

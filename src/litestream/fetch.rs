@@ -120,10 +120,12 @@ pub fn for_each_in_order(
                     if shared.stop.load(Ordering::SeqCst) {
                         break;
                     }
+                    // The object the consumer waits for now is streamed to it, not spilled first.
+                    let wanted_now = shared.consumed.load(Ordering::SeqCst) == i;
                     let result = if cancel.is_cancelled() {
                         Err(RestoreError::Cancelled)
                     } else {
-                        fetch(store, &keys[i], i, spill_dir)
+                        fetch(store, &keys[i], i, spill_dir, wanted_now)
                     };
                     shared.slots.lock().unwrap_or_else(|p| p.into_inner())[i] = Some(result);
                     shared.ready.notify_all();
@@ -196,13 +198,19 @@ pub fn discard_all(
     Ok(total.into_inner())
 }
 
+/// Opens object `i`: small ones are read into memory, a large one is streamed when `wanted_now`
+/// (the consumer is waiting for it) and spilled to a temp file otherwise.
 fn fetch(
     store: &dyn ReplicaStore,
     (key, size): &(String, u64),
     i: usize,
     spill_dir: &Path,
+    wanted_now: bool,
 ) -> Result<Fetched, RestoreError> {
     let mut reader = store.open(key)?;
+    if wanted_now && *size > MEMORY_LIMIT {
+        return Ok(Fetched::Direct(reader));
+    }
     let read_err = |e: std::io::Error| RestoreError::Store(crate::storage::StoreError::io(key.clone(), e));
     if *size <= MEMORY_LIMIT
         && let Some(reserved) = Reserved::take(*size)

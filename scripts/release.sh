@@ -20,7 +20,8 @@ mv "$BIN.tmp" "$BIN"
 size_of() { stat -c %s "$1" | awk '{ printf "%.1f MB", $1 / 1e6 }'; }
 echo "release binary: $(size_of "$BIN") ($BIN); debug info: $(size_of "$OUT/chronoscope.debug") (chronoscope.debug beside it)"
 # The line tables are still reachable: `main`'s address resolves to src/main.rs through the link.
-addr="$(nm "$BIN" | awk '$3 ~ /11chronoscope4main17h/ && $2 ~ /[tT]/ { print $1; exit }')"
+# (awk reads all of nm's output: leaving early would kill nm with SIGPIPE and fail the pipe.)
+addr="$(nm "$BIN" | awk '!found && $3 ~ /11chronoscope4main17h/ && $2 ~ /[tT]/ { print $1; found = 1 }')"
 where="$(addr2line -e "$BIN" "0x$addr")"
 case "$where" in
   *src/main.rs:*) echo "backtraces resolve through chronoscope.debug: 0x$addr is $where" ;;

@@ -22,7 +22,7 @@ pub fn backups(replica: &ReplicaArgs, json: bool, cancel: &Cancel) -> Result<Exi
     let opened = replica.open(cancel)?;
     let catalog = catalog::load(opened.store.as_ref(), Times::Precise)?;
     if json {
-        println!("{}", serde_json::to_string_pretty(&catalog)?);
+        super::json_out::print_json(&catalog)?;
     } else {
         print_catalog(&catalog);
     }
@@ -34,7 +34,7 @@ pub fn tenants(location: &str, s3: &S3Args, json: bool, concurrency: usize, canc
     let store = parse_address(location, &s3.options())?.open_cancellable(cancel)?;
     let found = tenants::discover(store.as_ref(), concurrency, &NoProgress, cancel)?;
     if json {
-        println!("{}", serde_json::to_string_pretty(&found)?);
+        super::json_out::print_json(&found)?;
     } else {
         print_tenants(&store.describe(), &found);
     }
@@ -65,7 +65,7 @@ pub fn restore(replica: &ReplicaArgs, target: &TargetArgs, cmd: &RestoreCmd, can
     let past_the_end = plan::past_the_end(&catalog, &plan, &target);
     if cmd.dry_run {
         if cmd.json {
-            println!("{}", serde_json::to_string_pretty(&plan)?);
+            super::json_out::print_json(&plan)?;
         } else {
             println!("would restore {} ({} objects, {})", plan.describe(), plan.objects(), bytes(plan.bytes()));
         }
@@ -95,7 +95,7 @@ pub fn restore(replica: &ReplicaArgs, target: &TargetArgs, cmd: &RestoreCmd, can
     bar.finish();
     let report = report?;
     if cmd.json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
+        super::json_out::print_json(&report)?;
     } else {
         println!(
             "restored {} to {}: {} pages of {} bytes, {} read in {:.2}s, integrity {}",
@@ -129,7 +129,7 @@ pub fn verify(
     bar.finish();
     let report = report?;
     if json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
+        super::json_out::print_json(&report)?;
     } else {
         println!("{}: {} objects, {} checked", report.location, report.objects_checked, bytes(report.bytes_checked));
         if report.ok() {

@@ -75,7 +75,7 @@ pub fn cache(action: CacheAction) -> Result<ExitCode> {
         CacheAction::Ls { json } => {
             let entries = admin::list(&dir)?;
             if json {
-                println!("{}", serde_json::to_string_pretty(&entries)?);
+                super::json_out::print_json(&entries)?;
                 return Ok(ExitCode::SUCCESS);
             }
             println!("{:<60} {:>10}  {:<24} POINT", "FILE", "SIZE", "USED");

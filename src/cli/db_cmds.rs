@@ -59,7 +59,7 @@ pub fn executions(
     let filter = ExecutionFilter { status, ffqn_prefix: ffqn, id_prefix: id, ..Default::default() };
     let list = odb.list_executions(&filter)?;
     if json {
-        println!("{}", serde_json::to_string_pretty(&list)?);
+        super::json_out::print_json(&list)?;
         return Ok(ExitCode::SUCCESS);
     }
     println!(
@@ -93,7 +93,7 @@ pub fn events(db: &DbArgs, execution_id: &str, json: bool, cancel: &Cancel) -> R
     let id: ExecutionId = execution_id.parse().with_context(|| format!("invalid execution ID `{execution_id}`"))?;
     let log = odb.execution_log(&id)?;
     if json {
-        println!("{}", serde_json::to_string_pretty(&log)?);
+        super::json_out::print_json(&log)?;
         return Ok(ExitCode::SUCCESS);
     }
     println!("{id}: {} events\n", log.len());

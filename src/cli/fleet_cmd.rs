@@ -97,7 +97,7 @@ pub fn fleet_search(source: &str, cmd: &SearchCmd) -> Result<ExitCode> {
     };
     let hits = index.search(&q)?;
     if cmd.json {
-        println!("{}", serde_json::to_string_pretty(&hits)?);
+        super::json_out::print_json(&hits)?;
         return Ok(ExitCode::SUCCESS);
     }
     let width = hits.iter().map(|h| h.tenant.chars().count()).max().unwrap_or(6).max(6);

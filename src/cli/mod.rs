@@ -7,6 +7,7 @@ mod backup_cmds;
 mod cache_cmds;
 mod db_cmds;
 mod fleet_cmd;
+mod json_out;
 mod progress_bar;
 mod replay_cmds;
 mod replay_text;

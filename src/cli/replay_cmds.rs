@@ -14,7 +14,7 @@ use crate::format::time;
 use crate::litestream::Cancel;
 use crate::obelisk::{ExecutionId, ExecutionSummary};
 use crate::replay::export::{ExportFile, export_tree, looks_like_export, write_atomically};
-use crate::replay::{Finding, ReplaySource, ReplayState, Step, check_database, compare_with_t_state};
+use crate::replay::{Finding, ReplaySource, ReplayState, StateAtStep, Step, check_database, compare_with_t_state};
 
 /// `chronoscope replay --json`: one step's replayed state.
 #[derive(Serialize)]
@@ -35,7 +35,8 @@ struct ReplayOutput<'a> {
     t_state_differences: Vec<Finding>,
 }
 
-/// `chronoscope replay`.
+/// `chronoscope replay`. A database's execution is folded as its rows are read, keeping only the
+/// step asked for ([`StateAtStep::read`]); an export is opened whole, as it is one document.
 pub fn replay(
     db: &DbArgs,
     execution_id: Option<&str>,
@@ -44,64 +45,52 @@ pub fn replay(
     cancel: &Cancel,
 ) -> Result<ExitCode> {
     let path = Path::new(&db.source.replica);
-    let export;
-    let odb;
-    let (source, id) = if db.source.config.is_none() && looks_like_export(path) {
-        export = ExportFile::open(path)?;
+    let (source, id, at, summary) = if db.source.config.is_none() && looks_like_export(path) {
+        let export = ExportFile::open(path)?;
         let id = match execution_id {
             Some(text) => parse_id(text)?,
             None => export.root().clone(),
         };
-        (ReplaySource::Export(&export), id)
+        let source = ReplaySource::Export(&export);
+        let replay = source.replay(&id)?;
+        if replay.is_empty() {
+            return Err(anyhow!("{id} has no log rows in {}", source.describe()));
+        }
+        (source.describe(), id, StateAtStep::from_replay(&replay, step)?, None)
     } else {
         let text = execution_id
             .ok_or_else(|| anyhow!("an execution ID is needed (list them with `chronoscope executions`)"))?;
         let id = parse_id(text)?;
-        odb = open_db(db, cancel)?;
-        (ReplaySource::Database(&odb), id)
+        let odb = open_db(db, cancel)?;
+        let at = StateAtStep::read(&odb, &id, step)?;
+        let summary = odb.execution_summary(&id)?;
+        (ReplaySource::Database(&odb).describe(), id, at, Some(summary))
     };
-    let replay = source.replay(&id)?;
-    if replay.is_empty() {
-        return Err(anyhow!("{id} has no log rows in {}", source.describe()));
-    }
-    let last = replay.len() - 1;
-    let index = step.unwrap_or(last);
-    let state = replay.state_at(index)?;
-    let summary = match source {
-        ReplaySource::Database(db) => Some(db.execution_summary(&id)?),
-        ReplaySource::Export(_) => None,
-    };
-    let differences = summary.as_ref().map(|s| compare_with_t_state(replay.final_state(), s)).unwrap_or_default();
-    let at_step = replay.step(index).ok_or_else(|| anyhow!("step {index} out of range"))?;
+    let differences = summary.as_ref().map(|s| compare_with_t_state(&at.final_state, s)).unwrap_or_default();
+    let (index, last) = (at.index, at.steps - 1);
     if json {
         let out = ReplayOutput {
-            source: source.describe(),
+            source,
             execution_id: &id,
             step: index,
-            steps: replay.len(),
-            events: replay.event_count(),
-            responses: replay.response_count(),
-            at_step,
-            state: &state,
-            findings: replay.findings(),
+            steps: at.steps,
+            events: at.events,
+            responses: at.responses.len(),
+            at_step: &at.step,
+            state: &at.state,
+            findings: &at.findings,
             t_state_differences: differences,
         };
-        println!("{}", serde_json::to_string_pretty(&out)?);
+        super::json_out::print_json(&out)?;
         return Ok(ExitCode::SUCCESS);
     }
-    println!(
-        "{id}: step {index} of 0..={last} ({} events, {} responses) from {}",
-        replay.event_count(),
-        replay.response_count(),
-        source.describe()
-    );
-    let version = at_step.version().map(|v| format!("v{v} ")).unwrap_or_default();
-    println!("  at step: {version}{}  {} {}\n", time(at_step.at()), at_step.kind(), at_step.detail());
-    print_state(&replay, &state);
-    let findings = replay.findings();
-    if !findings.is_empty() || !differences.is_empty() {
+    println!("{id}: step {index} of 0..={last} ({} events, {} responses) from {source}", at.events, at.responses.len());
+    let version = at.step.version().map(|v| format!("v{v} ")).unwrap_or_default();
+    println!("  at step: {version}{}  {} {}\n", time(at.step.at()), at.step.kind(), at.step.detail());
+    print_state(|i| at.response(i), &at.state);
+    if !at.findings.is_empty() || !differences.is_empty() {
         println!("\nfindings:");
-        for f in findings.iter().chain(&differences) {
+        for f in at.findings.iter().chain(&differences) {
             let step = f.step.map(|s| format!("step {s}: ")).unwrap_or_default();
             println!("  {step}[{}] {}", f.kind, f.message);
         }
@@ -119,7 +108,7 @@ pub fn check(db: &DbArgs, json: bool, cancel: &Cancel) -> Result<ExitCode> {
     let report = check_database(&odb)?;
     let code = if report.findings.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE };
     if json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
+        super::json_out::print_json(&report)?;
         return Ok(code);
     }
     println!(
@@ -173,7 +162,7 @@ pub fn export(db: &DbArgs, execution_id: &str, output: &Path, json: bool, cancel
         findings: doc.executions.iter().map(|e| e.findings.len() + e.t_state_differences.len()).sum(),
     };
     if json {
-        println!("{}", serde_json::to_string_pretty(&out)?);
+        super::json_out::print_json(&out)?;
     } else {
         println!(
             "exported {} ({}, {}) with {} executions, {} events, {} responses, {} findings to {} ({} bytes)",

@@ -1,8 +1,10 @@
 //! The replayed state of one step as text, for `chronoscope replay`.
 
+use rustc_hash::FxHashMap;
+
 use crate::format::time;
-use crate::obelisk::{ExecutionState, ResponseKind, describe};
-use crate::replay::{Replay, ReplayState, RequestTarget};
+use crate::obelisk::{DelayId, ExecutionId, ExecutionState, JoinSetResponse, ResponseKind, describe};
+use crate::replay::{ChildState, DelayState, ReplayState, RequestTarget};
 
 fn compact(v: &impl serde::Serialize) -> String {
     let s = serde_json::to_string(v).unwrap_or_default();
@@ -51,8 +53,8 @@ fn outcome(kind: &ResponseKind) -> String {
     }
 }
 
-/// Prints `state` (the state after a step of `replay`).
-pub fn print_state(replay: &Replay, state: &ReplayState) {
+/// Prints `state` (the state after a step), with `response(i)` the execution's i-th response.
+pub fn print_state<'a>(response: impl Fn(usize) -> Option<&'a JoinSetResponse>, state: &ReplayState) {
     let row = |label: &str, value: String| println!("  {label:<12} {value}");
     if let Some(f) = &state.ffqn {
         row("function", f.to_string());
@@ -98,6 +100,9 @@ pub fn print_state(replay: &Replay, state: &ReplayState) {
         row("waiting", format!("join_next on {} (v{}) has no response yet", w.join_set_id, w.version));
     }
     if !state.join_sets.is_empty() {
+        // Looked up once per request: a long workflow has tens of thousands of children.
+        let children: FxHashMap<&ExecutionId, &ChildState> = state.children.iter().map(|c| (&c.id, c)).collect();
+        let delays: FxHashMap<&DelayId, &DelayState> = state.delays.iter().map(|d| (&d.id, d)).collect();
         println!("\n  join sets:");
         for js in state.join_sets.iter() {
             println!(
@@ -112,11 +117,11 @@ pub fn print_state(replay: &Replay, state: &ReplayState) {
             for req in &js.requests {
                 match &req.target {
                     RequestTarget::Child(id) => {
-                        let child = state.child(id);
+                        let child = children.get(id).copied();
                         let ffqn = child.map(|c| c.ffqn.to_string()).unwrap_or_default();
                         let outcome = match child {
                             Some(c) if c.request_error.is_some() => "request failed".to_owned(),
-                            Some(c) => match (c.response.and_then(|i| replay.response(i)), c.consumed_version) {
+                            Some(c) => match (c.response.and_then(&response), c.consumed_version) {
                                 (Some(r), Some(v)) => format!("{} (received at v{v})", outcome(&r.kind)),
                                 (Some(r), None) => format!("{} (arrived, not received yet)", outcome(&r.kind)),
                                 (None, _) => "running".to_owned(),
@@ -126,7 +131,7 @@ pub fn print_state(replay: &Replay, state: &ReplayState) {
                         println!("      v{:<4} child {id} {ffqn}: {outcome}", req.version);
                     }
                     RequestTarget::Delay(id) => {
-                        let d = state.delay(id);
+                        let d = delays.get(&**id).copied();
                         let outcome = match d.map(|d| (d.fired, d.consumed_version)) {
                             Some((Some(true), Some(v))) => format!("fired (received at v{v})"),
                             Some((Some(true), None)) => "fired (arrived, not received yet)".to_owned(),

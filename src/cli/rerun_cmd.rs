@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 
 use super::args::DbArgs;
 use super::db_cmds::open_db;
@@ -78,7 +78,7 @@ fn print_json(results: &[(ExecutionId, Result<Report, RerunError>)]) -> Result<(
             Err(e) => serde_json::json!({ "execution_id": id, "outcome": "error", "error": e.to_string() }),
         })
         .collect();
-    println!("{}", serde_json::to_string_pretty(&items).context("writing JSON")?);
+    super::json_out::print_json(&items)?;
     Ok(())
 }
 

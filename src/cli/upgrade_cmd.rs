@@ -64,7 +64,7 @@ pub fn upgrade_check(cmd: &UpgradeCmd, cancel: &Cancel) -> Result<ExitCode> {
         write_atomically(path, &junit_xml(&results, &cmd.component.display().to_string()))?;
     }
     if cmd.json {
-        println!("{}", serde_json::to_string_pretty(&results)?);
+        super::json_out::print_json(&results)?;
     } else {
         print_table(&results);
     }

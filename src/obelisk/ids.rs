@@ -137,7 +137,7 @@ pub enum JoinSetKind {
     /// `n`: named by the workflow (`n:batch`).
     Named,
     /// A letter this version of Chronoscope does not know.
-    Other(String),
+    Other(Box<str>),
 }
 
 impl JoinSetKind {
@@ -156,7 +156,7 @@ impl JoinSetKind {
             "o" => JoinSetKind::OneOff,
             "g" => JoinSetKind::Generated,
             "n" => JoinSetKind::Named,
-            other => JoinSetKind::Other(other.to_owned()),
+            other => JoinSetKind::Other(other.into()),
         }
     }
 }
@@ -173,30 +173,34 @@ impl Serialize for JoinSetKind {
 }
 
 /// A join set ID `<kind>:<name>`, e.g. `o:1-add`, `g:1`, `n:batch`; unique within its execution.
+/// Ordered and hashed as its text.
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct JoinSetId {
-    kind: JoinSetKind,
-    /// Shared by clones: a replay keeps each join set's ID in several places.
-    name: Arc<str>,
+    /// The whole ID, validated; shared by clones: a replay keeps each join set's ID in several
+    /// places, and a child's ID holds its join set's (16 bytes, one allocation).
+    text: Arc<str>,
 }
 
 impl JoinSetId {
+    /// The letters before `:` and the name after it.
+    fn parts(&self) -> (&str, &str) {
+        self.text.split_once(':').unwrap_or(("", &self.text))
+    }
+
     /// The join set's kind.
-    pub fn kind(&self) -> &JoinSetKind {
-        &self.kind
+    pub fn kind(&self) -> JoinSetKind {
+        JoinSetKind::from_code(self.parts().0)
     }
 
     /// The name after `:`.
     pub fn name(&self) -> &str {
-        &self.name
+        self.parts().1
     }
 
     /// For a one-off join set `o:<n>-<function>`: the counter `n` and the function name.
     pub fn one_off_parts(&self) -> Option<(u64, &str)> {
-        if self.kind != JoinSetKind::OneOff {
-            return None;
-        }
-        let (n, function) = self.name.split_once('-')?;
+        let name = self.text.strip_prefix("o:")?;
+        let (n, function) = name.split_once('-')?;
         Some((parse_index(n).ok()?, function))
     }
 }
@@ -215,13 +219,13 @@ impl FromStr for JoinSetId {
         if let Some(bad) = name.chars().find(|&c| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '/' | '_'))) {
             return Err(IdError::new(WHAT, s, format!("character {bad:?} is not allowed in a join set name")));
         }
-        Ok(JoinSetId { kind: JoinSetKind::from_code(kind), name: name.into() })
+        Ok(JoinSetId { text: s.into() })
     }
 }
 
 impl fmt::Display for JoinSetId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}", self.kind.code(), self.name)
+        f.write_str(&self.text)
     }
 }
 
@@ -540,7 +544,7 @@ mod tests {
         let (parent, js, idx) = e.split_to_parts().unwrap_or_else(|| panic!("derived"));
         assert_eq!(parent.to_string(), "E_01M86DPHYBHG0F8N9P5CGKM7AF.o:1-serial_1");
         assert_eq!(js.to_string(), "o:2-add");
-        assert_eq!(js.kind(), &JoinSetKind::OneOff);
+        assert_eq!(js.kind(), JoinSetKind::OneOff);
         assert_eq!(js.one_off_parts(), Some((2, "add")));
         assert_eq!(idx, 1);
         assert_eq!(parent.parent(), Some(id("E_01M86DPHYBHG0F8N9P5CGKM7AF")));
@@ -552,7 +556,7 @@ mod tests {
 
         let batch = id("E_01M86DPFFDGMT7EW7PF6ESA2Z2.n:batch_4");
         let (_, js, idx) = batch.split_to_parts().unwrap_or_else(|| panic!("derived"));
-        assert_eq!((js.kind(), js.name(), idx), (&JoinSetKind::Named, "batch", 4));
+        assert_eq!((js.kind(), js.name(), idx), (JoinSetKind::Named, "batch", 4));
         assert_eq!(js.one_off_parts(), None);
     }
 
@@ -566,12 +570,12 @@ mod tests {
         ];
         for (text, kind, name) in cases {
             let js: JoinSetId = text.parse().unwrap_or_else(|e| panic!("{e}"));
-            assert_eq!((js.kind(), js.name()), (&kind, name));
+            assert_eq!((js.kind(), js.name()), (kind, name));
             assert_eq!(js.to_string(), text);
         }
         assert_eq!(serde_json::to_string(&JoinSetKind::OneOff).ok().as_deref(), Some("\"one_off\""));
         let other: JoinSetId = "x:y".parse().unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(other.kind(), &JoinSetKind::Other("x".into()));
+        assert_eq!(other.kind(), JoinSetKind::Other("x".into()));
         for bad in ["batch", ":x", "n:", "n:a.b", "n:a b", "1:x"] {
             assert!(bad.parse::<JoinSetId>().is_err(), "{bad}");
         }
@@ -586,7 +590,7 @@ mod tests {
         assert_eq!(d.to_string(), "Delay_01M86DQ6KC3PNJ0BQMZFMR0VB1.o:1-sleep_1");
 
         let g: DelayId = "Delay_01M86DPFFDGMT7EW7PF6ESA2Z2.g:1_0".parse().unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!((g.join_set_id().kind(), g.index()), (&JoinSetKind::Generated, 0));
+        assert_eq!((g.join_set_id().kind(), g.index()), (JoinSetKind::Generated, 0));
 
         // A delay of a derived execution keeps the owner's levels.
         let nested = "Delay_01M86DPHYBHG0F8N9P5CGKM7AF.o:1-serial_1.o:1-sleep_1";

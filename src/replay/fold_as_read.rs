@@ -1,14 +1,14 @@
 //! One execution folded as its rows are read, keeping no events: what whole-database checks
 //! need (final state, findings, responses) in memory that grows with the state, not the log.
 
-use super::finding::{Finding, FindingSink};
-use super::fold::{Folder, Steps};
-use super::lookup::{Index, Lookup};
-use super::state::ReplayState;
 use std::cell::RefCell;
 
 use rustc_hash::FxHashMap;
 
+use super::finding::{Finding, FindingSink};
+use super::fold::{Folder, Steps};
+use super::lookup::{Index, Lookup};
+use super::state::ReplayState;
 use super::step::Step;
 use crate::obelisk::{ExecutionId, JoinSetResponse, LogEntry, ResponseKind};
 
@@ -21,6 +21,10 @@ pub(crate) struct Folded {
     pub(crate) responses: usize,
     /// Every `ChildExecutionFinished` response, in arrival order.
     pub(crate) children_finished: Vec<ChildFinished>,
+    /// The step asked for with [`FoldAsRead::snapshot_at`] and the state after it.
+    pub(crate) snapshot: Option<(Step, ReplayState)>,
+    /// Every response applied, in arrival order, when [`FoldAsRead::keep_responses`] was asked.
+    pub(crate) responses_kept: Vec<JoinSetResponse>,
 }
 
 /// A response saying a child finished, at step `step`.
@@ -40,10 +44,14 @@ pub(crate) struct FoldAsRead {
     state: ReplayState,
     lookup: Lookup,
     sink: FindingSink,
-    /// Responses not applied yet, the next one last.
+    /// Responses not applied yet, the next one last; with `keep_responses`, every response
+    /// (the next one is `responses` from the end).
     pending: Vec<JoinSetResponse>,
     unconsumed: Unconsumed,
     children_finished: Vec<ChildFinished>,
+    snapshot_at: Option<usize>,
+    snapshot: Option<(Step, ReplayState)>,
+    keep_responses: bool,
     steps: usize,
     events: usize,
     responses: usize,
@@ -77,16 +85,31 @@ impl FoldAsRead {
             pending: responses,
             unconsumed: Unconsumed::default(),
             children_finished: Vec::with_capacity(children_finished),
+            snapshot_at: None,
+            snapshot: None,
+            keep_responses: false,
             steps: 0,
             events: 0,
             responses: 0,
         }
     }
 
+    /// Also keeps step `index` and the state after it (a clone that shares the state's lists).
+    pub(crate) fn snapshot_at(mut self, index: usize) -> FoldAsRead {
+        self.snapshot_at = Some(index);
+        self
+    }
+
+    /// Also keeps every response once applied (to show what a child returned).
+    pub(crate) fn keep_responses(mut self) -> FoldAsRead {
+        self.keep_responses = true;
+        self
+    }
+
     /// Folds the next log event, after the responses that arrived before it (none before `Created`).
     pub(crate) fn push(&mut self, entry: LogEntry) {
         if self.steps > 0 {
-            while self.pending.last().is_some_and(|r| r.created_at <= entry.created_at) {
+            while self.upcoming().is_some_and(|r| r.created_at <= entry.created_at) {
                 self.apply_next_response();
             }
         }
@@ -101,23 +124,49 @@ impl FoldAsRead {
 
     /// Folds the responses that arrived after the last event and gives the result.
     pub(crate) fn finish(mut self) -> Folded {
-        while !self.pending.is_empty() {
+        while self.upcoming().is_some() {
             self.apply_next_response();
         }
+        let responses_kept = if self.keep_responses {
+            self.pending.reverse();
+            self.pending
+        } else {
+            Vec::new()
+        };
         Folded {
             final_state: self.state,
             findings: self.sink.list,
             events: self.events,
             responses: self.responses,
             children_finished: self.children_finished,
+            snapshot: self.snapshot,
+            responses_kept,
         }
     }
 
-    fn apply_next_response(&mut self) {
-        let Some(response) = self.pending.pop() else { return };
+    /// The next response to apply.
+    fn upcoming(&self) -> Option<&JoinSetResponse> {
+        if self.keep_responses {
+            self.pending.len().checked_sub(self.responses + 1).map(|i| &self.pending[i])
+        } else {
+            self.pending.last()
+        }
+    }
+
+    /// Takes the next response: out of `pending`, or a copy when they are kept.
+    fn take_next_response(&mut self) -> Option<JoinSetResponse> {
+        if self.keep_responses {
+            return self.upcoming().cloned();
+        }
+        let response = self.pending.pop()?;
         if self.pending.len() < self.pending.capacity() / 4 {
             self.pending.shrink_to_fit();
         }
+        Some(response)
+    }
+
+    fn apply_next_response(&mut self) {
+        let Some(response) = self.take_next_response() else { return };
         self.responses += 1;
         let step = self.steps;
         if let ResponseKind::ChildExecutionFinished { child_execution_id, finished_version, result } = &response.kind {
@@ -141,6 +190,9 @@ impl FoldAsRead {
         let mut folder =
             Folder { steps: &self.unconsumed, index: Index::Building(&mut self.lookup), findings: &mut self.sink };
         folder.apply_step(&mut self.state, index, step);
+        if self.snapshot_at == Some(index) {
+            self.snapshot = Some((step.clone(), self.state.clone()));
+        }
     }
 }
 

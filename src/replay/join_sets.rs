@@ -194,7 +194,7 @@ impl Folder<'_> {
                     ffqn: target_ffqn.clone(),
                     requested_version: version,
                     requested_step: step,
-                    request_error: result.as_ref().err().cloned(),
+                    request_error: result.as_ref().err().cloned().map(Box::new),
                     stubbed_version: None,
                     arrived_step: None,
                     response: None,
@@ -243,7 +243,7 @@ impl Folder<'_> {
                 if let Some(j) = js.and_then(|i| state.join_sets.get_mut(i)) {
                     push_small(
                         &mut j.requests,
-                        Request { version, step, target: RequestTarget::Delay(delay_id.clone()) },
+                        Request { version, step, target: RequestTarget::Delay(Box::new(delay_id.clone())) },
                     );
                 }
             }
@@ -450,7 +450,7 @@ impl Folder<'_> {
                     d.arrived_step = Some(step);
                     d.fired = Some(*success);
                 }
-                RequestTarget::Delay(delay_id.clone())
+                RequestTarget::Delay(Box::new(delay_id.clone()))
             }
         };
         let Some(j) = state.join_sets.get_mut(js) else { return };

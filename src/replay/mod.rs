@@ -4,6 +4,7 @@
 //! responses say, as Obelisk's own bookkeeping reads them.
 //!
 //! - [`Replay::new`] → steps, findings, final state, checkpoints; [`Replay::state_at`] for any step.
+//! - [`StateAtStep`]: one step's state folded as the rows are read (no steps kept).
 //! - [`check_database`]: every execution of a database replayed and compared with `t_state`.
 //! - [`ReplayTree`]: an execution with its children (any depth) and scheduled executions, and
 //!   each child's span of the parent's steps.
@@ -26,6 +27,7 @@ mod lookup;
 mod shared_vec;
 mod source;
 mod state;
+mod state_at;
 mod step;
 mod tree;
 
@@ -41,5 +43,6 @@ pub use state::{
     Arrival, Attempts, Await, AwaitKind, ChildState, DelayState, JoinSetState, JoinSetStatus, PersistedRecord,
     Received, ReplayState, Request, RequestTarget, ScheduledExecution, UpgradeRecord, Waiting,
 };
+pub use state_at::StateAtStep;
 pub use step::{Interleaving, Step, interleave};
 pub use tree::{ChildSpan, ReplayTree, TreeNode, TreeRelation};

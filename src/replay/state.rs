@@ -35,7 +35,8 @@ pub struct Attempts {
 #[serde(tag = "type", content = "id", rename_all = "snake_case")]
 pub enum RequestTarget {
     Child(ExecutionId),
-    Delay(DelayId),
+    /// Boxed: a delay's ID is twice a child's, and join sets hold many requests.
+    Delay(Box<DelayId>),
 }
 
 /// One request of a join set.
@@ -141,7 +142,7 @@ pub struct ChildState {
     pub requested_version: u64,
     pub requested_step: usize,
     /// The request itself failed (e.g. function not found); no response will come.
-    pub request_error: Option<serde_json::Value>,
+    pub request_error: Option<Box<serde_json::Value>>,
     /// Set when the workflow wrote the child's result itself (`stub`).
     pub stubbed_version: Option<u64>,
     /// The step at which the child's result arrived, and the response index.

@@ -20,7 +20,9 @@ use super::cli;
 pub struct Step {
     pub index: usize,
     pub label: &'static str,
-    /// Taken right after the commit.
+    /// Taken right before the commit: Litestream may read the commit's WAL frames (and time its
+    /// file) before `COMMIT` returns, since the writer's fsync comes after the frames are written;
+    /// on a loaded machine that gap was over 50 ms, so a time taken after the commit was late.
     pub time: DateTime<Utc>,
     pub rows: i64,
     pub hash: u64,
@@ -43,7 +45,7 @@ impl Writer {
         assert_eq!(mode, "wal");
         conn.execute_batch("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT, b BLOB);").expect("create table");
         let mut w = Writer { path: path.to_path_buf(), conn, rng: 0x9E37_79B9_7F4A_7C15, steps: Vec::new() };
-        w.record("create");
+        w.record("create", Utc::now());
         w
     }
 
@@ -67,8 +69,9 @@ impl Writer {
             _ => "insert-small",
         };
         if label == "vacuum" {
+            let time = Utc::now();
             self.conn.execute_batch("VACUUM").expect("VACUUM");
-            return self.record(label);
+            return self.record(label, time);
         }
         let tx = self.conn.transaction().expect("begin");
         match label {
@@ -103,8 +106,9 @@ impl Writer {
                 }
             }
         }
+        let time = Utc::now();
         tx.commit().expect("commit");
-        self.record(label)
+        self.record(label, time)
     }
 
     /// `PRAGMA wal_checkpoint(TRUNCATE)` on the writer's connection (behind Litestream's back when
@@ -130,8 +134,7 @@ impl Writer {
         self.steps.iter().map(|s| s.hash).collect()
     }
 
-    fn record(&mut self, label: &'static str) -> &Step {
-        let time = Utc::now();
+    fn record(&mut self, label: &'static str, time: DateTime<Utc>) -> &Step {
         let (rows, hash) = content_of(&self.conn);
         self.steps.push(Step { index: self.steps.len(), label, time, rows, hash });
         self.last()

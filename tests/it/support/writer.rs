@@ -23,6 +23,7 @@ pub struct Step {
     /// Taken right before the commit: Litestream may read the commit's WAL frames (and time its
     /// file) before `COMMIT` returns, since the writer's fsync comes after the frames are written;
     /// on a loaded machine that gap was over 50 ms, so a time taken after the commit was late.
+    /// (`create` is timed after its commit: Litestream starts only once the writer exists.)
     pub time: DateTime<Utc>,
     pub rows: i64,
     pub hash: u64,
